@@ -1,0 +1,15 @@
+//go:build noxla
+
+package backend
+
+import (
+	"errors"
+
+	"github.com/gomlx/gomlx/backends"
+)
+
+func findPlugins() map[string]string { return nil }
+
+func newXLA(string) (backends.Backend, error) {
+	return nil, errors.New("this binary was built with -tags noxla: the XLA backend is not compiled in")
+}
