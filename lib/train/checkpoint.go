@@ -1,0 +1,238 @@
+package train
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// Checkpoint file layout: the magic line, an 8-byte little-endian header length, a JSON header
+// (step, variables with dtype, dims, offset and size, SHA-256 of the data), then the raw data of
+// all variables. Files are written to a temporary name, synced, then renamed, so a checkpoint is
+// either complete or absent.
+const checkpointMagic = "BLOCKREC-CHECKPOINT-1\n"
+
+type checkpointHeader struct {
+	Step      int                  `json:"step"`
+	Variables []checkpointVariable `json:"variables"`
+	DataBytes int64                `json:"data_bytes"`
+	SHA256    string               `json:"sha256"`
+}
+
+type checkpointVariable struct {
+	Scope     string `json:"scope"` // e.g. "/vit/block_00/attn/query"
+	Name      string `json:"name"`  // e.g. "weights"
+	DType     string `json:"dtype"`
+	DTypeID   int    `json:"dtype_id"`
+	Dims      []int  `json:"dims"`
+	Offset    int64  `json:"offset"`
+	Bytes     int64  `json:"bytes"`
+	Trainable bool   `json:"trainable"`
+}
+
+// SaveCheckpoint writes every variable of ctx (weights, optimizer state, step counters, RNG
+// state) to path atomically.
+func SaveCheckpoint(ctx *context.Context, step int, path string) error {
+	var vars []*context.Variable
+	for v := range ctx.IterVariables() {
+		vars = append(vars, v)
+	}
+	sort.Slice(vars, func(i, j int) bool { return vars[i].ScopeAndName() < vars[j].ScopeAndName() })
+	var data bytes.Buffer
+	header := checkpointHeader{Step: step}
+	for _, v := range vars {
+		t, err := v.Value()
+		if err != nil {
+			return fmt.Errorf("checkpoint %s: variable %s: %w", path, v.ScopeAndName(), err)
+		}
+		offset := int64(data.Len())
+		if err := t.ConstBytes(func(b []byte) { data.Write(b) }); err != nil {
+			return fmt.Errorf("checkpoint %s: variable %s: %w", path, v.ScopeAndName(), err)
+		}
+		header.Variables = append(header.Variables, checkpointVariable{
+			Scope: v.Scope(), Name: v.Name(), DType: t.DType().String(), DTypeID: int(t.DType()),
+			Dims: t.Shape().Dimensions, Offset: offset, Bytes: int64(data.Len()) - offset, Trainable: v.Trainable,
+		})
+	}
+	sum := sha256.Sum256(data.Bytes())
+	header.DataBytes = int64(data.Len())
+	header.SHA256 = hex.EncodeToString(sum[:])
+	headerJSON, err := json.Marshal(header)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, func(w io.Writer) error {
+		if _, err := io.WriteString(w, checkpointMagic); err != nil {
+			return err
+		}
+		if err := binary.Write(w, binary.LittleEndian, uint64(len(headerJSON))); err != nil {
+			return err
+		}
+		if _, err := w.Write(headerJSON); err != nil {
+			return err
+		}
+		_, err := w.Write(data.Bytes())
+		return err
+	})
+}
+
+// writeAtomic writes a file through a temporary file in the same folder, synced and renamed.
+func writeAtomic(path string, write func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	buf := bufio.NewWriterSize(tmp, 1<<20)
+	if err := write(buf); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := buf.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// LoadCheckpoint verifies the file at path and loads its variables into ctx (creating them if the
+// model was not built yet), returning the step it was written at. A truncated or corrupt file is
+// an error naming the file and what is wrong; ctx is left untouched then.
+func LoadCheckpoint(ctx *context.Context, path string) (int, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	header, data, err := parseCheckpoint(raw)
+	if err != nil {
+		return 0, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	values := make([]*tensors.Tensor, len(header.Variables))
+	for i, cv := range header.Variables {
+		dt := dtypes.DType(cv.DTypeID)
+		if dt.String() != cv.DType {
+			return 0, fmt.Errorf("checkpoint %s: variable %s/%s has unknown dtype %q", path, cv.Scope, cv.Name, cv.DType)
+		}
+		t := tensors.FromShape(shapes.Make(dt, cv.Dims...))
+		if int64(t.Shape().Memory()) != cv.Bytes || cv.Offset < 0 || cv.Offset+cv.Bytes > int64(len(data)) {
+			return 0, fmt.Errorf("checkpoint %s: variable %s: %d bytes at offset %d do not fit its shape %v or the data", path, cv.Scope+"/"+cv.Name, cv.Bytes, cv.Offset, cv.Dims)
+		}
+		if err := t.MutableBytes(func(b []byte) { copy(b, data[cv.Offset:cv.Offset+cv.Bytes]) }); err != nil {
+			return 0, err
+		}
+		values[i] = t
+	}
+	for i, cv := range header.Variables {
+		scope, name := cv.Scope, cv.Name
+		if v := ctx.GetVariableByScopeAndName(scope, name); v != nil {
+			if !v.Shape().Equal(values[i].Shape()) {
+				return 0, fmt.Errorf("checkpoint %s: variable %s has shape %s, the model has %s", path, cv.Scope+"/"+cv.Name, values[i].Shape(), v.Shape())
+			}
+			if err := v.SetValue(values[i]); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		v := ctx.InAbsPath(scope).Checked(false).VariableWithValue(name, values[i])
+		v.SetTrainable(cv.Trainable)
+	}
+	return header.Step, nil
+}
+
+func parseCheckpoint(raw []byte) (*checkpointHeader, []byte, error) {
+	if !bytes.HasPrefix(raw, []byte(checkpointMagic)) {
+		return nil, nil, errors.New("not a blockrec checkpoint (bad magic)")
+	}
+	rest := raw[len(checkpointMagic):]
+	if len(rest) < 8 {
+		return nil, nil, errors.New("truncated before the header length")
+	}
+	n := binary.LittleEndian.Uint64(rest[:8])
+	rest = rest[8:]
+	if n > uint64(len(rest)) {
+		return nil, nil, fmt.Errorf("truncated: header of %d bytes, only %d bytes left", n, len(rest))
+	}
+	var header checkpointHeader
+	if err := json.Unmarshal(rest[:n], &header); err != nil {
+		return nil, nil, fmt.Errorf("corrupt header: %w", err)
+	}
+	data := rest[n:]
+	if int64(len(data)) != header.DataBytes {
+		return nil, nil, fmt.Errorf("truncated or padded: %d data bytes, header says %d", len(data), header.DataBytes)
+	}
+	sum := sha256.Sum256(data)
+	if hex.EncodeToString(sum[:]) != header.SHA256 {
+		return nil, nil, errors.New("checksum mismatch: the data is corrupt")
+	}
+	return &header, data, nil
+}
+
+// checkpointName is the file name of the checkpoint at a step.
+func checkpointName(step int) string { return fmt.Sprintf("checkpoint-%09d.bin", step) }
+
+// ListCheckpoints returns the checkpoints in dir, oldest first, with their steps.
+func ListCheckpoints(dir string) (paths []string, steps []int, err error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, "checkpoint-") || !strings.HasSuffix(name, ".bin") {
+			continue
+		}
+		step, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, "checkpoint-"), ".bin"))
+		if err != nil {
+			continue
+		}
+		paths = append(paths, filepath.Join(dir, name))
+		steps = append(steps, step)
+	}
+	return paths, steps, nil // ReadDir sorts by name; zero-padded steps sort numerically
+}
+
+// LatestCheckpoint returns the newest checkpoint in dir, or "" if there is none.
+func LatestCheckpoint(dir string) string {
+	paths, _, _ := ListCheckpoints(dir)
+	if len(paths) == 0 {
+		return ""
+	}
+	return paths[len(paths)-1]
+}
+
+func pruneCheckpoints(dir string, keep int) {
+	paths, _, _ := ListCheckpoints(dir)
+	for len(paths) > keep {
+		_ = os.Remove(paths[0])
+		paths = paths[1:]
+	}
+}
