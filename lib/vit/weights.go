@@ -91,10 +91,18 @@ func (c Config) SetWeights(ctx *context.Context, weights map[string]*tensors.Ten
 				sc = sc.In(part)
 			}
 		}
-		v := sc.Checked(false).VariableWithValue(leaf, t)
-		if err := v.SetValue(t); err != nil {
-			return fmt.Errorf("vit weights: setting %q: %w", name, err)
+		// Variables own their tensors (executions may donate them), so store a copy.
+		owned, err := t.LocalClone()
+		if err != nil {
+			return fmt.Errorf("vit weights: copying %q: %w", name, err)
 		}
+		if v := sc.GetVariableByScopeAndName(sc.Scope(), leaf); v != nil {
+			if err := v.SetValue(owned); err != nil {
+				return fmt.Errorf("vit weights: setting %q: %w", name, err)
+			}
+			continue
+		}
+		sc.Checked(false).VariableWithValue(leaf, owned)
 	}
 	return nil
 }
