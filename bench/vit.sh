@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Benchmarks lib/vit training and forward speed on the selected GoMLX backend next to the same model
+# in PyTorch on CPU, and prints a table with the ratio. Installs Debian's python3-torch and
+# OpenBLAS if they are missing (needs root or sudo).
+#   bash bench/vit.sh [configs] [steps]     configs: dim x layers x heads x batch x patch, comma-separated
+set -euo pipefail
+cd "$(dirname "$0")/.."
+configs=${1:-192x6x3x128x4,64x2x2x32x4}
+steps=${2:-3}
+if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -q && $sudo apt-get install -y -q python3-torch libopenblas0-pthread
+fi
+out=$(mktemp)
+go run ./bench/vitbench -configs "$configs" -steps "$steps" >"$out"
+/usr/bin/python3 bench/vit_torch.py --configs "$configs" --steps "$steps" >>"$out"
+/usr/bin/python3 - "$out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+by = {}
+for r in rows:
+    by.setdefault((r["config"], r["batch"]), {})[r["impl"]] = r
+print(f'{"config":42} {"batch":>5} {"gomlx train img/s":>18} {"torch train img/s":>18} {"ratio":>6} {"gomlx fwd img/s":>16} {"torch fwd img/s":>16} {"ratio":>6}')
+for (cfg, batch), d in by.items():
+    g, t = d.get("gomlx"), d.get("pytorch")
+    if not g or not t:
+        continue
+    print(f'{cfg:42} {batch:5d} {g["train_img_s"]:18.1f} {t["train_img_s"]:18.1f} {t["train_img_s"]/g["train_img_s"]:6.1f} '
+          f'{g["forward_img_s"]:16.1f} {t["forward_img_s"]:16.1f} {t["forward_img_s"]/g["forward_img_s"]:6.1f}')
+print("ratio = PyTorch / GoMLX (lower is better for us);", rows[0]["backend"], "|", rows[-1]["backend"])
+PY

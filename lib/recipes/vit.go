@@ -1,0 +1,229 @@
+package recipes
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/blockrec/blockrec/lib/data"
+	"github.com/blockrec/blockrec/lib/train"
+	"github.com/blockrec/blockrec/lib/vit"
+)
+
+// ViTSpec is everything that defines a trained ViT classifier: a run folder holds one spec.
+type ViTSpec struct {
+	Model          vit.Config `json:"model"`
+	Epochs         float64    `json:"epochs"`
+	BatchSize      int        `json:"batch_size"`
+	LR             float64    `json:"lr"`
+	MinLR          float64    `json:"min_lr"`
+	WarmupFrac     float64    `json:"warmup_frac"`
+	WeightDecay    float64    `json:"weight_decay"`
+	ClipNorm       float64    `json:"clip_norm"`
+	LabelSmoothing float64    `json:"label_smoothing"`
+	Augment        bool       `json:"augment"`
+	Seed           int64      `json:"seed"`
+	TrainImages    int        `json:"train_images"` // 0: the whole training split
+	TestImages     int        `json:"test_images"`  // 0: the whole test split
+	Dataset        string     `json:"dataset"`      // the dataset's name, recorded for provenance
+}
+
+// DefaultViTSpec is a CPU-sized recipe around a model config: AdamW 1e-3, 5% warm-up, cosine to
+// 1e-5, weight decay 0.05, clipping at 1, crop+flip augmentation.
+func DefaultViTSpec(model vit.Config, epochs float64) ViTSpec {
+	return ViTSpec{Model: model, Epochs: epochs, BatchSize: 64, LR: 1e-3, MinLR: 1e-5, WarmupFrac: 0.05,
+		WeightDecay: 0.05, ClipNorm: 1, Augment: true, Seed: 1}
+}
+
+// ViTResult is what training produced; it is saved as result.json in the run folder.
+type ViTResult struct {
+	Spec         ViTSpec `json:"spec"`
+	Steps        int     `json:"steps"`
+	TestAccuracy float64 `json:"test_accuracy"`
+	TrainSeconds float64 `json:"train_seconds"` // wall time of the invocations that trained (excluding resumed-over time)
+	ImagesPerSec float64 `json:"train_images_per_sec"`
+	Backend      string  `json:"backend"`
+	Finished     string  `json:"finished"`
+}
+
+// TrainedViT is a trained model with its weights.
+type TrainedViT struct {
+	Model  *vit.Model
+	Ctx    *context.Context // the model's scope
+	Result ViTResult
+	Dir    string
+}
+
+// modelScope is where every trained ViT keeps its variables.
+const modelScope = "vit"
+
+// TrainViT trains (or resumes, or just loads when finished) the classifier of spec on splits in
+// dir. A dir that holds a different spec is an error, never overwritten.
+func TrainViT(b backends.Backend, dir string, spec ViTSpec, splits *data.Splits, progress io.Writer) (*TrainedViT, error) {
+	spec.Model.NumClasses = splits.NumClasses()
+	spec.Dataset = splits.Name()
+	if spec.TrainImages > splits.Train.Len() || spec.TrainImages < 0 {
+		return nil, fmt.Errorf("train-vit: %d training images requested, the dataset has %d", spec.TrainImages, splits.Train.Len())
+	}
+	m, err := vit.New(spec.Model)
+	if err != nil {
+		return nil, err
+	}
+	if err := claimDir(dir, spec); err != nil {
+		return nil, err
+	}
+	if res, err := readResult(dir); err == nil {
+		ctx := context.New()
+		if _, err := train.LoadCheckpoint(ctx, train.LatestCheckpoint(filepath.Join(dir, "checkpoints"))); err != nil {
+			return nil, err
+		}
+		return &TrainedViT{Model: m, Ctx: ctx.In(modelScope), Result: *res, Dir: dir}, nil
+	}
+
+	trainSet := splits.Train
+	if spec.TrainImages > 0 {
+		trainSet = trainSet.Subset(spec.TrainImages, uint64(spec.Seed))
+	}
+	testSet := splits.Test
+	if spec.TestImages > 0 && spec.TestImages < testSet.Len() {
+		testSet = testSet.Subset(spec.TestImages, uint64(spec.Seed)+1)
+	}
+	stepsPerEpoch := trainSet.Len() / spec.BatchSize
+	if stepsPerEpoch == 0 {
+		return nil, fmt.Errorf("train-vit: %d training images is less than one batch of %d", trainSet.Len(), spec.BatchSize)
+	}
+	steps := max(1, int(math.Round(spec.Epochs*float64(stepsPerEpoch))))
+	cfg := train.Config{Name: "vit sd=" + fmt.Sprint(spec.Model.DropPath), Steps: steps, LR: spec.LR, MinLR: spec.MinLR,
+		WarmupSteps: int(spec.WarmupFrac * float64(steps)), WeightDecay: spec.WeightDecay, ClipNorm: spec.ClipNorm,
+		Seed: spec.Seed, Dir: filepath.Join(dir, "checkpoints"), CheckpointEvery: max(50, steps/20), LogEvery: max(1, min(50, steps/50)),
+		Progress: progress, ImagesPerStep: spec.BatchSize}
+
+	// The batcher is positioned at the step training resumes from, so batches match an
+	// uninterrupted run.
+	start := 0
+	if latest := train.LatestCheckpoint(cfg.Dir); latest != "" {
+		_, stepsDone, _ := train.ListCheckpoints(cfg.Dir)
+		start = stepsDone[len(stepsDone)-1]
+	}
+	batcher, err := data.NewBatcher(trainSet, data.BatcherOptions{BatchSize: spec.BatchSize, Seed: uint64(spec.Seed),
+		Augment: spec.Augment, Epoch: start / stepsPerEpoch, Step: start % stepsPerEpoch})
+	if err != nil {
+		return nil, err
+	}
+	defer batcher.Close()
+	next := start
+	h, w, c := trainSet.H, trainSet.W, trainSet.C
+	batches := func(step int) ([]*tensors.Tensor, error) {
+		if step != next {
+			return nil, fmt.Errorf("batches requested out of order: step %d, expected %d", step, next)
+		}
+		next++
+		bt := batcher.Next()
+		n := bt.Size()
+		return []*tensors.Tensor{tensors.FromFlatDataAndDimensions(bt.Images, n, h, w, c),
+			tensors.FromFlatDataAndDimensions(bt.Labels, n)}, nil
+	}
+	ctx := context.New()
+	began := time.Now()
+	res, err := train.Run(b, ctx, cfg, scopedLoss(modelScope, train.ClassifierLoss(m, spec.LabelSmoothing)), batches)
+	if err != nil {
+		return nil, err
+	}
+	seconds := time.Since(began).Seconds()
+	mctx := ctx.In(modelScope)
+	acc, err := EvaluateViT(b, mctx, m, testSet, 256)
+	if err != nil {
+		return nil, err
+	}
+	result := ViTResult{Spec: spec, Steps: res.Steps, TestAccuracy: acc, TrainSeconds: seconds,
+		ImagesPerSec: res.StepsPerSec * float64(spec.BatchSize), Finished: time.Now().UTC().Format(time.RFC3339)}
+	if b != nil {
+		result.Backend = b.Name()
+	}
+	if err := writeJSONAtomic(filepath.Join(dir, "result.json"), result); err != nil {
+		return nil, err
+	}
+	return &TrainedViT{Model: m, Ctx: mctx, Result: result, Dir: dir}, nil
+}
+
+// scopedLoss runs a loss function with the context moved into a scope.
+func scopedLoss(scope string, fn train.LossFn) train.LossFn {
+	return func(ctx *context.Context, inputs []*Node) (*Node, map[string]*Node) {
+		return fn(ctx.In(scope), inputs)
+	}
+}
+
+// EvaluateViT returns the top-1 accuracy of a model on a dataset (normalised with its own stats).
+func EvaluateViT(b backends.Backend, ctx *context.Context, m *vit.Model, ds *data.Dataset, batchSize int) (float64, error) {
+	it, err := data.NewEvalIterator(ds, batchSize, ds.Stats, false)
+	if err != nil {
+		return 0, err
+	}
+	return train.Evaluate(b, ctx, m, func(yield func(train.EvalBatch) bool) {
+		for {
+			bt, ok := it.Next()
+			if !ok || !yield(train.EvalBatch{Images: bt.Images, Labels: bt.Labels, H: ds.H, W: ds.W}) {
+				return
+			}
+		}
+	})
+}
+
+// claimDir records spec in dir/spec.json, or checks that the spec already there is the same.
+func claimDir(dir string, spec ViTSpec) error {
+	path := filepath.Join(dir, "spec.json")
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		return writeJSONAtomic(path, spec)
+	}
+	if err != nil {
+		return err
+	}
+	var old ViTSpec
+	if err := json.Unmarshal(raw, &old); err != nil {
+		return fmt.Errorf("%s: corrupt spec: %w", path, err)
+	}
+	if !reflect.DeepEqual(old, spec) {
+		return fmt.Errorf("%s holds a different run (%+v); use another folder or delete it", path, old)
+	}
+	return nil
+}
+
+func readResult(dir string) (*ViTResult, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, "result.json"))
+	if err != nil {
+		return nil, err
+	}
+	var r ViTResult
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "result.json"), err)
+	}
+	return &r, nil
+}
+
+// writeJSONAtomic writes v as indented JSON through a temporary file and a rename.
+func writeJSONAtomic(path string, v any) error {
+	raw, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(raw, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
