@@ -1,0 +1,92 @@
+package dinov2
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/blockrec/blockrec/lib/hidden"
+	"github.com/blockrec/blockrec/lib/vit"
+)
+
+// Model is a loaded DINOv2 checkpoint: its HF config, the equivalent lib/vit model and the
+// converted weights, ready to be installed into a GoMLX context.
+type Model struct {
+	Source  string // what was asked for: a folder or a hub id
+	Dir     string // the folder config.json and model.safetensors were read from
+	HF      HFConfig
+	ViT     *vit.Model
+	Weights map[string]*tensors.Tensor // keyed as vit.Config.WeightShapes
+}
+
+// Scope is the context scope the helpers of this package install the weights under.
+const Scope = "dinov2"
+
+// LoadDir loads config.json and model.safetensors from a folder in HF layout.
+func LoadDir(dir string) (*Model, error) {
+	cfg, err := ReadHFConfig(filepath.Join(dir, configFileName))
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, weightsFileName)
+	arrays, _, err := ReadSafetensors(path)
+	if err != nil {
+		return nil, err
+	}
+	return FromArrays(path, cfg, arrays)
+}
+
+// FromArrays builds a Model from a config and HF-named tensors (name is used in errors).
+func FromArrays(name string, cfg HFConfig, arrays map[string]*Array) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("dinov2 %s: %w", name, err)
+	}
+	weights, err := ConvertWeights(name, cfg, arrays)
+	if err != nil {
+		return nil, err
+	}
+	m, err := vit.New(cfg.ViT())
+	if err != nil {
+		return nil, fmt.Errorf("dinov2 %s: %w", name, err)
+	}
+	return &Model{Source: name, Dir: filepath.Dir(name), HF: cfg, ViT: m, Weights: weights}, nil
+}
+
+// Config is the lib/vit config of the model.
+func (m *Model) Config() vit.Config { return m.ViT.Config }
+
+// Layout is the token layout for h×w-pixel images.
+func (m *Model) Layout(h, w int) hidden.Layout { return m.ViT.Layout(h, w) }
+
+// Install stores the weights as variables under ctx's scope (use ctx.In(Scope) to follow this
+// package's convention), where m.ViT's methods find them.
+func (m *Model) Install(ctx *context.Context) error {
+	// vit.Config.SetWeights creates a missing variable with the given tensor and then calls
+	// SetValue with that same tensor, which finalizes it (GoMLX frees the previous value). Creating
+	// the variables first, holding placeholders, makes SetValue replace the placeholder instead.
+	for name, t := range m.Weights {
+		sc := ctx
+		parts := strings.Split(name, "/")
+		for _, p := range parts[:len(parts)-1] {
+			sc = sc.In(p)
+		}
+		leaf := parts[len(parts)-1]
+		if sc.GetVariable(leaf) == nil {
+			sc.Checked(false).VariableWithValue(leaf, tensors.FromShape(t.Shape()))
+		}
+	}
+	if err := m.ViT.Config.SetWeights(ctx, m.Weights); err != nil {
+		return fmt.Errorf("dinov2 %s: %w", m.Source, err)
+	}
+	return nil
+}
+
+// String describes the model in one line.
+func (m *Model) String() string {
+	c := m.ViT.Config
+	return fmt.Sprintf("%s (%s): dim %d, %d layers, %d heads, patch %d, %d registers, %s MLP %d, trained at %d px",
+		m.Source, m.HF.ModelType, c.Dim, c.Depth, c.Heads, c.PatchSize, c.Registers, c.MLP, c.MLPHidden, c.ImageSize)
+}
