@@ -1,0 +1,115 @@
+package recipes
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/gomlx/gomlx/backends"
+
+	"github.com/blockrec/blockrec/lib/data"
+	"github.com/blockrec/blockrec/lib/notebook"
+	"github.com/blockrec/blockrec/lib/vit"
+)
+
+// CIFARPlan sizes the CIFAR experiment (notebook 01) and the teachers that notebook 03 analyses,
+// for one scale. Every number that decides how much compute a run spends lives here.
+type CIFARPlan struct {
+	Scale             notebook.Level
+	Model             vit.Config // teacher architecture (classes filled in from the dataset)
+	SDRates           []float64  // uniform stochastic-depth rates of the teacher sweep
+	Epochs            float64    // teacher training epochs
+	BatchSize         int
+	TrainImages       int // 0: the whole training split
+	TestImages        int // 0: the whole test split
+	ProbeImages       int // images for similarity matrices and dynamics
+	Ks                []int
+	RaptorSteps       int     // stage-1 steps per block (stage 2 gets the same)
+	RaptorTrainImages int     // teacher-activation cache size
+	BaselineSeeds     int     // random-partition seeds per k
+	DynamicsSD        float64 // the teacher notebook 03 analyses
+}
+
+// CIFARPlanFor returns the plan of a scale.
+func CIFARPlanFor(level notebook.Level) CIFARPlan {
+	switch level {
+	case notebook.Smoke:
+		m := vit.Tiny(0)
+		m.Dim, m.Depth, m.Heads, m.MLPHidden = 32, 6, 2, 64
+		return CIFARPlan{Scale: level, Model: m, SDRates: []float64{0, 0.5}, Epochs: 1, BatchSize: 32,
+			TrainImages: 512, TestImages: 256, ProbeImages: 64, Ks: []int{1, 2, 3}, RaptorSteps: 20,
+			RaptorTrainImages: 128, BaselineSeeds: 2, DynamicsSD: 0}
+	case notebook.Paper:
+		m := vit.Small(0)
+		m.Depth = 12
+		return CIFARPlan{Scale: level, Model: m, SDRates: []float64{0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9},
+			Epochs: 200, BatchSize: 128, ProbeImages: 2000, Ks: []int{1, 2, 3, 4}, RaptorSteps: 20000,
+			RaptorTrainImages: 50000, BaselineSeeds: 10, DynamicsSD: 0.5}
+	default: // CPU: about two hours on 2 cores with the pure-Go backend.
+		return CIFARPlan{Scale: level, Model: vit.Tiny(0), SDRates: []float64{0, 0.3, 0.6}, Epochs: 3, BatchSize: 64,
+			TrainImages: 20000, TestImages: 2000, ProbeImages: 500, Ks: []int{1, 2, 3, 4}, RaptorSteps: 300,
+			RaptorTrainImages: 2048, BaselineSeeds: 3, DynamicsSD: 0}
+	}
+}
+
+// TeacherSpec is the training recipe of the teacher with stochastic-depth rate sd.
+func (p CIFARPlan) TeacherSpec(sd float64) ViTSpec {
+	m := p.Model
+	m.DropPath = sd
+	spec := DefaultViTSpec(m, p.Epochs)
+	spec.BatchSize, spec.TrainImages, spec.TestImages = p.BatchSize, p.TrainImages, p.TestImages
+	return spec
+}
+
+// TeacherDir is the run folder of a teacher, shared by notebooks 01 and 03 and the command line.
+func (p CIFARPlan) TeacherDir(dataset string, sd float64) (string, error) {
+	root, err := p.CacheRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, fmt.Sprintf("teacher-%s-sd%.2f", slug(dataset), sd)), nil
+}
+
+// CacheRoot is where this plan's runs live: $BLOCKREC_CACHE (or <repo>/data/cache)/<scale>/cifar.
+func (p CIFARPlan) CacheRoot() (string, error) {
+	base := os.Getenv(notebook.CacheEnv)
+	if base == "" {
+		root, err := notebook.RepoRoot()
+		if err != nil {
+			return "", err
+		}
+		base = filepath.Join(root, "data", "cache")
+	}
+	return filepath.Join(base, string(p.Scale), "cifar"), nil
+}
+
+// Teacher trains (or loads) the teacher with rate sd on splits.
+func (p CIFARPlan) Teacher(b backends.Backend, splits *data.Splits, sd float64, progress io.Writer) (*TrainedViT, error) {
+	dir, err := p.TeacherDir(splits.Name(), sd)
+	if err != nil {
+		return nil, err
+	}
+	return TrainViT(b, dir, p.TeacherSpec(sd), splits, progress)
+}
+
+// slug makes a dataset name safe for a folder name.
+func slug(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			out = append(out, r)
+		case r >= 'A' && r <= 'Z':
+			out = append(out, r+'a'-'A')
+		default:
+			if len(out) > 0 && out[len(out)-1] != '-' {
+				out = append(out, '-')
+			}
+		}
+	}
+	for len(out) > 0 && out[len(out)-1] == '-' {
+		out = out[:len(out)-1]
+	}
+	return string(out)
+}
