@@ -1,0 +1,112 @@
+package raptor
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/blockrec/blockrec/lib/phases"
+	"github.com/blockrec/blockrec/lib/train"
+	"github.com/blockrec/blockrec/lib/vit"
+)
+
+// SwapKind says where a replacement layer comes from.
+type SwapKind string
+
+const (
+	// Intra replaces a layer by another layer of the same phase.
+	Intra SwapKind = "intra"
+	// Inter replaces a layer by a layer of another phase.
+	Inter SwapKind = "inter"
+)
+
+// SwapOrders draws `trials` layer orders for vit.Model.ForwardWithOrder in which n distinct
+// depths (0-based layers) run the weights of another layer: of the same phase (Intra) or of a
+// different phase (Inter) of p. Depths that have no candidate (a phase of one layer, for Intra)
+// are never chosen. Deterministic in seed.
+func SwapOrders(p phases.Partition, kind SwapKind, n, trials int, seed uint64) ([][]int, error) {
+	depth := p.N()
+	if err := p.Validate(depth); err != nil {
+		return nil, fmt.Errorf("layer swap: %w", err)
+	}
+	labels := p.Labels()
+	candidates := make([][]int, depth)
+	var eligible []int
+	for l := range depth {
+		for o := range depth {
+			if o != l && (labels[o] == labels[l]) == (kind == Intra) {
+				candidates[l] = append(candidates[l], o)
+			}
+		}
+		if len(candidates[l]) > 0 {
+			eligible = append(eligible, l)
+		}
+	}
+	if kind != Intra && kind != Inter {
+		return nil, fmt.Errorf("layer swap: unknown kind %q", kind)
+	}
+	if n < 1 || n > len(eligible) {
+		return nil, fmt.Errorf("layer swap: %d %s swaps requested, %d layers of %s have a candidate", n, kind, len(eligible), p)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x5a4b))
+	var out [][]int
+	for range trials {
+		order := make([]int, depth)
+		for i := range order {
+			order[i] = i
+		}
+		perm := rng.Perm(len(eligible))[:n]
+		slices.Sort(perm)
+		for _, k := range perm {
+			l := eligible[k]
+			order[l] = candidates[l][rng.IntN(len(candidates[l]))]
+		}
+		out = append(out, order)
+	}
+	return out, nil
+}
+
+// OrderAccuracy returns the teacher's top-1 accuracy (weights under ctx's TeacherScope) when its
+// layers run in the given order, over the image batches.
+func OrderAccuracy(b backends.Backend, ctx *context.Context, teacher *vit.Model, order []int, batches func(yield func(train.EvalBatch) bool)) (float64, error) {
+	if len(order) != teacher.Config.Depth {
+		return 0, fmt.Errorf("layer swap: order %v for a teacher of depth %d", order, teacher.Config.Depth)
+	}
+	exec, err := context.NewExec(b, ctx, func(ctx *context.Context, images, labels *Node) *Node {
+		ctx.SetTraining(images.Graph(), false)
+		out := teacher.ForwardWithOrder(ctx.In(TeacherScope), images, order)
+		pred := ArgMax(out.Logits, -1, dtypes.Int32)
+		return ReduceAllSum(ConvertDType(Equal(pred, labels), dtypes.Int32))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("layer swap: %w", err)
+	}
+	correct, total := 0, 0
+	var runErr error
+	c := teacher.Config.Channels
+	batches(func(batch train.EvalBatch) bool {
+		n := len(batch.Labels)
+		outs, err := exec.Exec(tensors.FromFlatDataAndDimensions(batch.Images, n, batch.H, batch.W, c),
+			tensors.FromFlatDataAndDimensions(batch.Labels, n))
+		if err != nil {
+			runErr = fmt.Errorf("layer swap: %w", err)
+			return false
+		}
+		correct += int(outs[0].Value().(int32))
+		total += n
+		return true
+	})
+	if runErr != nil {
+		return 0, runErr
+	}
+	if total == 0 {
+		return 0, fmt.Errorf("layer swap: no images")
+	}
+	return float64(correct) / float64(total), nil
+}

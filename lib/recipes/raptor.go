@@ -1,0 +1,263 @@
+package recipes
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/blockrec/blockrec/lib/data"
+	"github.com/blockrec/blockrec/lib/phases"
+	"github.com/blockrec/blockrec/lib/raptor"
+	"github.com/blockrec/blockrec/lib/train"
+	"github.com/blockrec/blockrec/lib/vit"
+)
+
+// LoadTrainedViT reads a finished train-vit run folder (result.json and its last checkpoint).
+func LoadTrainedViT(dir string) (*TrainedViT, error) {
+	res, err := readResult(dir)
+	if err != nil {
+		return nil, fmt.Errorf("teacher %s: %w (train it first)", dir, err)
+	}
+	m, err := vit.New(res.Spec.Model)
+	if err != nil {
+		return nil, fmt.Errorf("teacher %s: %w", dir, err)
+	}
+	ckpt := train.LatestCheckpoint(filepath.Join(dir, "checkpoints"))
+	if ckpt == "" {
+		return nil, fmt.Errorf("teacher %s: no checkpoint in checkpoints/", dir)
+	}
+	ctx := context.New()
+	if _, err := train.LoadCheckpoint(ctx, ckpt); err != nil {
+		return nil, err
+	}
+	return &TrainedViT{Model: m, Ctx: ctx.In(modelScope), Result: *res, Dir: dir}, nil
+}
+
+// TeacherCaches holds a teacher's hidden states on the Raptor training images and on the
+// evaluation images, computed once.
+type TeacherCaches struct {
+	Train, Val *raptor.Cache
+}
+
+// ComputeTeacherCaches writes (or reopens) the teacher-activation caches under dir.
+func ComputeTeacherCaches(b backends.Backend, t *TrainedViT, trainSet, valSet *data.Dataset, dir string, dtype raptor.CacheDType, progress io.Writer) (*TeacherCaches, error) {
+	tctx, err := teacherContext(t)
+	if err != nil {
+		return nil, err
+	}
+	out := &TeacherCaches{}
+	for _, c := range []struct {
+		name string
+		ds   *data.Dataset
+		dst  **raptor.Cache
+	}{{"train", trainSet, &out.Train}, {"val", valSet, &out.Val}} {
+		cdir := filepath.Join(dir, "cache-"+c.name)
+		cache, err := raptor.OpenCache(cdir)
+		if err != nil {
+			began := time.Now()
+			batches, berr := datasetBatches(c.ds, 128)
+			if berr != nil {
+				return nil, berr
+			}
+			cache, err = raptor.ComputeCache(b, tctx, t.Model, batches, cdir,
+				fmt.Sprintf("%s %s (%d images)", t.Dir, c.name, c.ds.Len()), raptor.CacheOptions{DType: dtype})
+			if err != nil {
+				return nil, err
+			}
+			if progress != nil {
+				fmt.Fprintf(progress, "raptor: cached teacher states of %d %s images in %s\n", cache.Len(), c.name, time.Since(began).Round(time.Second))
+			}
+		}
+		*c.dst = cache
+	}
+	return out, nil
+}
+
+// teacherContext copies the teacher's weights into a fresh context under raptor.TeacherScope.
+func teacherContext(t *TrainedViT) (*context.Context, error) {
+	w, err := t.Model.Config.Weights(t.Ctx)
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.New()
+	return ctx, raptor.SetTeacher(ctx, t.Model.Config, w)
+}
+
+// datasetBatches yields a dataset's images normalised with its statistics, in order.
+func datasetBatches(ds *data.Dataset, batch int) (func(yield func(train.EvalBatch) bool), error) {
+	it, err := data.NewEvalIterator(ds, batch, ds.Stats, false)
+	if err != nil {
+		return nil, err
+	}
+	return func(yield func(train.EvalBatch) bool) {
+		for {
+			bt, ok := it.Next()
+			if !ok || !yield(train.EvalBatch{Images: bt.Images, Labels: bt.Labels, H: ds.H, W: ds.W}) {
+				return
+			}
+		}
+	}, nil
+}
+
+// RaptorSpec is one Raptor fit of a teacher.
+type RaptorSpec struct {
+	Partition    phases.Partition // phases of the teacher's blocks (0-based layers)
+	Stage1Steps  int              // per block; 0 skips stage 1
+	Stage2Steps  int              // 0 skips stage 2
+	Batch        int
+	LR           float64
+	Mode         raptor.Mode // stage-1 objective
+	Anneal       float64     // fraction of stage-1 steps over which λ decays (0: 0.25)
+	DepthScaling bool
+	PlainMSE     bool // plain MSE instead of the token-group weighting
+	MLP          vit.MLPKind
+	LayerScale   float64
+	Seed         int64
+}
+
+// DefaultRaptorSpec is the paper's recipe scaled to the given step counts.
+func DefaultRaptorSpec(p phases.Partition, stage1, stage2 int) RaptorSpec {
+	return RaptorSpec{Partition: p, Stage1Steps: stage1, Stage2Steps: stage2, Batch: 64, LR: 3e-4,
+		Mode: raptor.Annealed, DepthScaling: true, MLP: vit.MLPSwiGLU, LayerScale: 1e-5, Seed: 1}
+}
+
+// RaptorResult is what a fit measured on the evaluation cache; saved as result.json.
+type RaptorResult struct {
+	Partition       string      `json:"partition"`
+	K               int         `json:"k"`
+	Accuracy        float64     `json:"accuracy"`         // teacher's head on Raptor's output
+	TeacherAccuracy float64     `json:"teacher_accuracy"` // on the same images
+	R2              [][]float64 `json:"r2"`               // [layer 1..L][CLS, registers, patches, all]; -1 for an empty group
+	Cosine          [][]float64 `json:"cosine"`
+	ValImages       int         `json:"val_images"`
+	Seconds         float64     `json:"seconds"`
+	Finished        string      `json:"finished"`
+}
+
+// Token-group columns of RaptorResult.R2 and Cosine.
+const (
+	ColCLS = iota
+	ColRegisters
+	ColPatches
+	ColAll
+)
+
+// FitRaptor trains Raptor on a teacher's caches (stage 1 per block, then stage 2), evaluates it,
+// and writes result.json in dir. A finished dir returns its result; an interrupted one resumes.
+func FitRaptor(b backends.Backend, t *TrainedViT, caches *TeacherCaches, spec RaptorSpec, dir string, progress io.Writer) (*RaptorResult, error) {
+	if raw, err := os.ReadFile(filepath.Join(dir, "result.json")); err == nil {
+		var r RaptorResult
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "result.json"), err)
+		}
+		return &r, nil
+	}
+	tcfg := t.Model.Config
+	assign, err := raptor.AssignFromPartition(spec.Partition)
+	if err != nil {
+		return nil, err
+	}
+	if len(assign) != tcfg.Depth {
+		return nil, fmt.Errorf("raptor: partition %s covers %d layers, the teacher has %d", spec.Partition, len(assign), tcfg.Depth)
+	}
+	rcfg := raptor.ForTeacher(tcfg, assign)
+	rcfg.DepthScaling, rcfg.LayerScaleInit, rcfg.MLP = spec.DepthScaling, spec.LayerScale, spec.MLP
+	m, err := raptor.New(rcfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	began := time.Now()
+	weights := func(w raptor.Weights) raptor.Weights {
+		if spec.PlainMSE {
+			return raptor.PlainMSE
+		}
+		return w
+	}
+	tc := func(steps int, name, sub string) train.Config {
+		c := raptor.PaperTrain(steps)
+		c.LR, c.Name, c.Seed, c.Dir = spec.LR, name, spec.Seed, filepath.Join(dir, sub)
+		c.CheckpointEvery, c.LogEvery, c.Progress = max(50, steps/5), max(1, min(50, steps/20)), progress
+		if progress == nil {
+			c.Progress = io.Discard
+		}
+		return c
+	}
+	var stage1 []*context.Context
+	if spec.Stage1Steps > 0 {
+		for j := range rcfg.K() {
+			w := raptor.PlainMSE
+			if j == rcfg.K()-1 {
+				w = raptor.Stage1Weights
+			}
+			ctx, _, err := raptor.TrainStage1(b, m, j, caches.Train, raptor.StageOptions{
+				Train: tc(spec.Stage1Steps, fmt.Sprintf("raptor k=%d stage1 block %d", rcfg.K(), j), fmt.Sprintf("stage1-block%d", j)),
+				Batch: spec.Batch, Mode: spec.Mode, Anneal: spec.Anneal, Weights: weights(w)})
+			if err != nil {
+				return nil, err
+			}
+			stage1 = append(stage1, ctx)
+		}
+	}
+	var final *context.Context
+	if spec.Stage2Steps > 0 {
+		final, _, err = raptor.TrainStage2(b, m, stage1, caches.Train, raptor.StageOptions{
+			Train: tc(spec.Stage2Steps, fmt.Sprintf("raptor k=%d stage2", rcfg.K()), "stage2"),
+			Batch: spec.Batch, Mode: raptor.AutoregressiveOnly, Weights: weights(raptor.Stage2Weights)})
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		if len(stage1) == 0 {
+			return nil, errors.New("raptor: no stage to run (both step counts are 0)")
+		}
+		final = context.New()
+		for j, c := range stage1 {
+			if err := raptor.CopyBlock(final, c, j); err != nil {
+				return nil, err
+			}
+		}
+	}
+	tw, err := tcfg.Weights(t.Ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := raptor.SetTeacher(final, tcfg, tw); err != nil {
+		return nil, err
+	}
+	ev, err := raptor.Evaluate(b, final, t.Model, m, caches.Val, raptor.EvalOptions{Batch: 128})
+	if err != nil {
+		return nil, err
+	}
+	res := &RaptorResult{Partition: spec.Partition.String(), K: rcfg.K(), Accuracy: ev.Accuracy, TeacherAccuracy: ev.TeacherAccuracy,
+		ValImages: ev.Images, Seconds: time.Since(began).Seconds(), Finished: time.Now().UTC().Format(time.RFC3339)}
+	for l := range tcfg.Depth {
+		var r2, cos []float64
+		for g := range 4 {
+			r2 = append(r2, finiteOr(ev.Comparison.R2(l, g), -1))
+			cos = append(cos, finiteOr(ev.Comparison.Cosine(l, g), -1))
+		}
+		res.R2, res.Cosine = append(res.R2, r2), append(res.Cosine, cos)
+	}
+	if err := writeJSONAtomic(filepath.Join(dir, "result.json"), res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// finiteOr maps NaN (an empty token group) to a marker, so results stay valid JSON.
+func finiteOr(v, marker float64) float64 {
+	if v != v {
+		return marker
+	}
+	return v
+}
