@@ -249,8 +249,10 @@ type DynamicsResult struct {
 	TrajectoriesCLS       dynamics.TrajectoryResult `json:"trajectories_cls"`
 	TrajectoriesMeanPatch dynamics.TrajectoryResult `json:"trajectories_mean_patch"`
 	ClassNames            []string                  `json:"class_names"`
+	DatasetName           string                    `json:"dataset_name"` // data.Dataset.Name, for captions
 	Summary               dynamics.Summary          `json:"summary"`
-	SummaryBoundaries     []int                     `json:"summary_boundaries"` // the SummaryK thresholds
+	SummaryK              int                       `json:"summary_k"`          // cfg.SummaryK, or the largest k tested when it is not among them
+	SummaryBoundaries     []int                     `json:"summary_boundaries"` // the thresholds of SummaryK phases
 	Backend               string                    `json:"backend"`
 	Seconds               float64                   `json:"seconds"`
 	Finished              string                    `json:"finished"`
@@ -368,7 +370,7 @@ func RunDynamics(b backends.Backend, s DynamicsSubject, ds *data.Dataset, cfg Dy
 			min(idx[len(idx)-1]+1, cfg.SelfCorrectionImages), time.Since(began).Seconds())
 	}
 
-	r := &DynamicsResult{Layout: layout, FinalLayer: L, Similarity: sim.Matrix(), ClassNames: ds.ClassNames,
+	r := &DynamicsResult{Layout: layout, FinalLayer: L, Similarity: sim.Matrix(), ClassNames: ds.ClassNames, DatasetName: ds.Name,
 		Convergence: conv.Result(), Speed: speed.Result(), Updates: upd.Result(),
 		SelfCorrectionCLS: scCLS.Result(), SelfCorrectionPatches: scPatch.Result()}
 	for _, k := range cfg.Ks {
@@ -395,7 +397,11 @@ func RunDynamics(b backends.Backend, s DynamicsSubject, ds *data.Dataset, cfg Dy
 	if r.TrajectoriesMeanPatch, err = project(pcaMP, compact, traced, labels); err != nil {
 		return nil, err
 	}
-	r.SummaryBoundaries = r.Boundaries(cfg.SummaryK)
+	r.SummaryK = cfg.SummaryK
+	if r.Boundaries(r.SummaryK) == nil && len(cfg.Ks) > 0 { // not among Ks: the largest k tested
+		r.SummaryK = cfg.Ks[len(cfg.Ks)-1]
+	}
+	r.SummaryBoundaries = r.Boundaries(r.SummaryK)
 	in := dynamics.SummaryInput{Convergence: &r.Convergence, Speed: &r.Speed, Boundaries: r.SummaryBoundaries,
 		Permutations: cfg.Permutations, Seed: cfg.Seed, Updates: &r.Updates, RankScope: dynamics.ScopeAll}
 	if cfg.SelfCorrectionImages > 0 {

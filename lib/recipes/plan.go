@@ -53,6 +53,25 @@ func CIFARPlanFor(level notebook.Level) CIFARPlan {
 	}
 }
 
+// BaselineSD is the teacher on which max-cut is compared with random phases: the middle rate.
+func (p CIFARPlan) BaselineSD() float64 { return p.SDRates[len(p.SDRates)/2] }
+
+// EvalImages is the number of test images Raptor and layer swaps are evaluated on.
+func (p CIFARPlan) EvalImages() int {
+	if p.TestImages == 0 {
+		return 10000
+	}
+	return p.TestImages
+}
+
+// SwapTrials is the number of random layer orders per swap setting.
+func (p CIFARPlan) SwapTrials() int {
+	if p.Scale == notebook.Smoke {
+		return 2
+	}
+	return 5
+}
+
 // TeacherSpec is the training recipe of the teacher with stochastic-depth rate sd.
 func (p CIFARPlan) TeacherSpec(sd float64) ViTSpec {
 	m := p.Model

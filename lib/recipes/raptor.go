@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/blockrec/blockrec/lib/data"
+	"github.com/blockrec/blockrec/lib/hidden"
 	"github.com/blockrec/blockrec/lib/phases"
 	"github.com/blockrec/blockrec/lib/raptor"
 	"github.com/blockrec/blockrec/lib/train"
@@ -136,9 +137,12 @@ type RaptorResult struct {
 	TeacherAccuracy float64     `json:"teacher_accuracy"` // on the same images
 	R2              [][]float64 `json:"r2"`               // [layer 1..L][CLS, registers, patches, all]; -1 for an empty group
 	Cosine          [][]float64 `json:"cosine"`
-	ValImages       int         `json:"val_images"`
-	Seconds         float64     `json:"seconds"`
-	Finished        string      `json:"finished"`
+	// CopyR2 is the R² of the trivial predictor that copies the embedding a_0 to every layer:
+	// Raptor has learned something only where R2 clearly exceeds it.
+	CopyR2    [][]float64 `json:"copy_r2"`
+	ValImages int         `json:"val_images"`
+	Seconds   float64     `json:"seconds"`
+	Finished  string      `json:"finished"`
 }
 
 // Token-group columns of RaptorResult.R2 and Cosine.
@@ -248,6 +252,9 @@ func FitRaptor(b backends.Backend, t *TrainedViT, caches *TeacherCaches, spec Ra
 		}
 		res.R2, res.Cosine = append(res.R2, r2), append(res.Cosine, cos)
 	}
+	if res.CopyR2, err = CopyBaselineR2(caches.Val); err != nil {
+		return nil, err
+	}
 	if err := writeJSONAtomic(filepath.Join(dir, "result.json"), res); err != nil {
 		return nil, err
 	}
@@ -260,4 +267,37 @@ func finiteOr(v, marker float64) float64 {
 		return marker
 	}
 	return v
+}
+
+// CopyBaselineR2 is the layer-wise R² (columns as RaptorResult.R2) of predicting every layer
+// 1..L by the embedding output a_0, over a teacher-state cache.
+func CopyBaselineR2(c *raptor.Cache) ([][]float64, error) {
+	meta := c.Meta()
+	depth := meta.Layers - 1
+	cmp := raptor.NewComparison(depth, meta.Dim, meta.Layout)
+	err := c.Each(func(b *hidden.Batch, _ []int, _ int) error {
+		for i := range b.Images {
+			img := b.Image(i)
+			n := img.Tokens * img.Dim
+			pred := hidden.NewStates(depth, img.Tokens, img.Dim)
+			target := &hidden.States{Layers: depth, Tokens: img.Tokens, Dim: img.Dim, Data: img.Data[n:]}
+			for l := range depth {
+				copy(pred.Data[l*n:(l+1)*n], img.Data[:n])
+			}
+			if err := cmp.Add(pred, target); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float64, depth)
+	for l := range depth {
+		for g := range 4 {
+			out[l] = append(out[l], finiteOr(cmp.R2(l, g), -1))
+		}
+	}
+	return out, nil
 }

@@ -215,6 +215,9 @@ func readResult(dir string) (*ViTResult, error) {
 	return &r, nil
 }
 
+// WriteJSON writes v as indented JSON atomically (temporary file, then rename).
+func WriteJSON(path string, v any) error { return writeJSONAtomic(path, v) }
+
 // writeJSONAtomic writes v as indented JSON through a temporary file and a rename.
 func writeJSONAtomic(path string, v any) error {
 	raw, err := json.MarshalIndent(v, "", "  ")

@@ -1,0 +1,229 @@
+package recipes
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/gomlx/gomlx/backends"
+
+	"github.com/blockrec/blockrec/lib/data"
+	"github.com/blockrec/blockrec/lib/phases"
+	"github.com/blockrec/blockrec/lib/raptor"
+)
+
+// CIFARResults is everything notebook 01 plots. Each part is computed once and cached on disk.
+type CIFARResults struct {
+	Scale      string           `json:"scale"`
+	Dataset    string           `json:"dataset"`
+	Provenance string           `json:"provenance"`
+	Model      string           `json:"model"`
+	Teachers   []TeacherSummary `json:"teachers"`
+	Raptor     []RaptorRun      `json:"raptor"`    // max-cut phases, every SD and K
+	Baselines  []RaptorRun      `json:"baselines"` // random phases on the baseline teacher
+	BaselineSD float64          `json:"baseline_sd"`
+	Swaps      []SwapRun        `json:"swaps"`
+}
+
+// TeacherSummary is one teacher of the SD sweep with its phase structure.
+type TeacherSummary struct {
+	SD         float64       `json:"sd"`
+	Accuracy   float64       `json:"accuracy"`
+	Steps      int           `json:"steps"`
+	Dir        string        `json:"dir"`
+	Similarity [][]float64   `json:"similarity"` // rows/columns = blocks 1..L
+	Phases     []PhaseReport `json:"phases"`
+}
+
+// RaptorRun is one Raptor fit.
+type RaptorRun struct {
+	SD     float64      `json:"sd"`
+	K      int          `json:"k"`
+	Kind   string       `json:"kind"` // "max-cut", "random-contiguous", "random-shuffle"
+	Seed   uint64       `json:"seed"`
+	Result RaptorResult `json:"result"`
+}
+
+// SwapRun is the accuracy of a teacher with n layers swapped.
+type SwapRun struct {
+	SD       float64   `json:"sd"`
+	Kind     string    `json:"kind"` // "intra" or "inter"
+	N        int       `json:"n"`
+	Accuracy []float64 `json:"accuracy"` // one per trial
+	Teacher  float64   `json:"teacher"`  // unswapped accuracy on the same images
+}
+
+// Partition kinds of RaptorRun.
+const (
+	KindMaxCut           = "max-cut"
+	KindRandomContiguous = "random-contiguous"
+	KindRandomShuffle    = "random-shuffle"
+)
+
+// RunCIFAR runs (or reloads) the whole CIFAR experiment of a plan on splits: the teacher sweep,
+// similarity matrices and phases, Raptor with K blocks on max-cut phases for every teacher,
+// max-cut versus random phases on one teacher, and layer swaps. Progress goes to progress.
+func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress io.Writer) (*CIFARResults, error) {
+	if progress == nil {
+		progress = io.Discard
+	}
+	res := &CIFARResults{Scale: string(plan.Scale), Dataset: splits.Name(), Provenance: splits.Provenance(),
+		Model: fmt.Sprintf("ViT dim %d, %d layers, %d heads, patch %d, %s MLP", plan.Model.Dim, plan.Model.Depth,
+			plan.Model.Heads, plan.Model.PatchSize, plan.Model.MLP), BaselineSD: plan.BaselineSD()}
+	raptorTrain := splits.Train.Subset(min(plan.RaptorTrainImages, splits.Train.Len()), 11)
+	val := splits.Test.Subset(min(plan.EvalImages(), splits.Test.Len()), 12)
+	probe := splits.Test.Subset(min(plan.ProbeImages, splits.Test.Len()), 13)
+
+	for _, sd := range plan.SDRates {
+		teacher, err := plan.Teacher(b, splits, sd, progress)
+		if err != nil {
+			return nil, err
+		}
+		run := filepath.Join(teacher.Dir, "analysis")
+		summary, err := cached(filepath.Join(run, "phases.json"), func() (*TeacherSummary, error) {
+			w, err := Similarity(b, teacher, probe, probe.Len())
+			if err != nil {
+				return nil, err
+			}
+			reports, err := AnalysePhases(w, plan.Ks)
+			if err != nil {
+				return nil, err
+			}
+			return &TeacherSummary{SD: sd, Accuracy: teacher.Result.TestAccuracy, Steps: teacher.Result.Steps,
+				Dir: teacher.Dir, Similarity: w, Phases: reports}, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		res.Teachers = append(res.Teachers, *summary)
+
+		caches, err := ComputeTeacherCaches(b, teacher, raptorTrain, val, run, raptor.Float32, progress)
+		if err != nil {
+			return nil, err
+		}
+		for _, rep := range summary.Phases {
+			r, err := plan.fit(b, teacher, caches, rep.Contiguous, filepath.Join(run, fmt.Sprintf("raptor-k%d-maxcut", rep.K)), progress)
+			if err != nil {
+				return nil, err
+			}
+			res.Raptor = append(res.Raptor, RaptorRun{SD: sd, K: rep.K, Kind: KindMaxCut, Result: *r})
+		}
+		if sd == res.BaselineSD {
+			for _, rep := range summary.Phases {
+				if rep.K < 2 {
+					continue
+				}
+				for seed := uint64(1); seed <= uint64(plan.BaselineSeeds); seed++ {
+					contiguous, err := phases.RandomContiguous(plan.Model.Depth, rep.K, seed)
+					if err != nil {
+						return nil, err
+					}
+					shuffled, err := phases.RandomShuffled(rep.Contiguous.Sizes(), seed)
+					if err != nil {
+						return nil, err
+					}
+					for _, c := range []struct {
+						kind string
+						p    phases.Partition
+					}{{KindRandomContiguous, contiguous}, {KindRandomShuffle, shuffled}} {
+						dir := filepath.Join(run, fmt.Sprintf("raptor-k%d-%s-seed%d", rep.K, c.kind, seed))
+						r, err := plan.fit(b, teacher, caches, c.p, dir, progress)
+						if err != nil {
+							return nil, err
+						}
+						res.Baselines = append(res.Baselines, RaptorRun{SD: sd, K: rep.K, Kind: c.kind, Seed: seed, Result: *r})
+					}
+				}
+			}
+		}
+		swaps, err := cached(filepath.Join(run, "swaps.json"), func() (*[]SwapRun, error) {
+			return plan.layerSwaps(b, teacher, summary, val, sd)
+		})
+		if err != nil {
+			return nil, err
+		}
+		res.Swaps = append(res.Swaps, *swaps...)
+	}
+	return res, nil
+}
+
+// fit trains one Raptor with the plan's step counts.
+func (p CIFARPlan) fit(b backends.Backend, t *TrainedViT, caches *TeacherCaches, part phases.Partition, dir string, progress io.Writer) (*RaptorResult, error) {
+	spec := DefaultRaptorSpec(part, p.RaptorSteps, p.RaptorSteps)
+	spec.Batch = p.BatchSize
+	return FitRaptor(b, t, caches, spec, dir, progress)
+}
+
+// layerSwaps measures intra- and inter-phase swaps of 1..3 layers on the K=3 max-cut phases (or
+// the largest K below 3).
+func (p CIFARPlan) layerSwaps(b backends.Backend, t *TrainedViT, s *TeacherSummary, val *data.Dataset, sd float64) (*[]SwapRun, error) {
+	var part phases.Partition
+	for _, rep := range s.Phases {
+		if rep.K >= 2 && rep.K <= 3 {
+			part = rep.Contiguous
+		}
+	}
+	out := []SwapRun{}
+	if part == nil {
+		return &out, nil
+	}
+	tctx, err := teacherContext(t)
+	if err != nil {
+		return nil, err
+	}
+	// Each evaluation needs its own pass over the images.
+	accuracy := func(order []int) (float64, error) {
+		batches, err := datasetBatches(val, 256)
+		if err != nil {
+			return 0, err
+		}
+		return raptor.OrderAccuracy(b, tctx, t.Model, order, batches)
+	}
+	identity := make([]int, t.Model.Config.Depth)
+	for i := range identity {
+		identity[i] = i
+	}
+	base, err := accuracy(identity)
+	if err != nil {
+		return nil, err
+	}
+	for _, kind := range []raptor.SwapKind{raptor.Intra, raptor.Inter} {
+		for n := 1; n <= 3; n++ {
+			orders, err := raptor.SwapOrders(part, kind, n, p.SwapTrials(), uint64(n))
+			if err != nil {
+				continue // not enough eligible layers for n swaps of this kind
+			}
+			run := SwapRun{SD: sd, Kind: string(kind), N: n, Teacher: base}
+			for _, order := range orders {
+				acc, err := accuracy(order)
+				if err != nil {
+					return nil, err
+				}
+				run.Accuracy = append(run.Accuracy, acc)
+			}
+			out = append(out, run)
+		}
+	}
+	return &out, nil
+}
+
+// cached returns the JSON value at path, or computes it, writes it atomically and returns it.
+func cached[T any](path string, compute func() (*T, error)) (*T, error) {
+	if raw, err := os.ReadFile(path); err == nil {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, fmt.Errorf("%s: corrupt cached result (delete it to recompute): %w", path, err)
+		}
+		return &v, nil
+	}
+	v, err := compute()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	return v, writeJSONAtomic(path, v)
+}

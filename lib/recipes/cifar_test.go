@@ -1,0 +1,77 @@
+package recipes
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/blockrec/blockrec/lib/backend"
+	"github.com/blockrec/blockrec/lib/figures"
+	"github.com/blockrec/blockrec/lib/notebook"
+	"github.com/blockrec/blockrec/lib/vit"
+)
+
+// TestRunCIFARPipeline runs the whole notebook-01 pipeline on a micro plan and synthetic data,
+// then builds and saves every figure and the conclusion. It checks the pipeline, not the science.
+func TestRunCIFARPipeline(t *testing.T) {
+	b := backend.MustNew()
+	t.Setenv(notebook.CacheEnv, t.TempDir())
+	t.Setenv("BLOCKREC_FIGURES_DIR", t.TempDir())
+	m := vit.Config{ImageSize: 16, PatchSize: 8, Channels: 3, Dim: 16, Depth: 4, Heads: 2, MLPHidden: 32,
+		MLP: vit.MLPGELU, LayerNormEps: 1e-6, HeadInput: vit.HeadCLS}
+	plan := CIFARPlan{Scale: notebook.Smoke, Model: m, SDRates: []float64{0, 0.5}, Epochs: 1, BatchSize: 32,
+		ProbeImages: 32, Ks: []int{1, 2, 3}, RaptorSteps: 3, RaptorTrainImages: 64, BaselineSeeds: 2, TestImages: 64}
+	splits := syntheticSplits()
+	res, err := RunCIFAR(b, plan, splits, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Teachers) != 2 || len(res.Raptor) != 6 || len(res.Baselines) != 2*2*2 {
+		t.Fatalf("got %d teachers, %d max-cut fits, %d baseline fits; want 2, 6, 8", len(res.Teachers), len(res.Raptor), len(res.Baselines))
+	}
+	for _, run := range append(res.Raptor, res.Baselines...) {
+		if len(run.Result.R2) != m.Depth || len(run.Result.CopyR2) != m.Depth {
+			t.Fatalf("run %+v: R² rows %d, copy-baseline rows %d, want %d", run, len(run.Result.R2), len(run.Result.CopyR2), m.Depth)
+		}
+		if run.Result.Accuracy < 0 || run.Result.Accuracy > 1 {
+			t.Errorf("run k=%d %s: accuracy %g", run.K, run.Kind, run.Result.Accuracy)
+		}
+	}
+	if len(res.Swaps) == 0 {
+		t.Error("no layer-swap results")
+	}
+	// A second run reuses every cached piece and gives the same results.
+	again, err := RunCIFAR(b, plan, splits, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Raptor[3].Result.Accuracy != res.Raptor[3].Result.Accuracy || again.Teachers[1].Similarity[0][1] != res.Teachers[1].Similarity[0][1] {
+		t.Error("rerun did not reuse the cached results")
+	}
+	figs, err := res.Figures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(figs) < 6 {
+		t.Errorf("%d figures, want at least 6", len(figs))
+	}
+	for _, f := range figs {
+		paths, err := figures.Save(f.Figure, f.Name, f.W, f.H, figures.Provenance{Dataset: res.Dataset, Model: res.Model})
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+		for _, p := range paths {
+			if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+				t.Errorf("%s: %v", filepath.Base(p), err)
+			}
+		}
+	}
+	c := res.Conclusion()
+	for _, want := range []string{"K=2", "max-cut", "Layer swap", "smoke"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("conclusion lacks %q:\n%s", want, c)
+		}
+	}
+}
