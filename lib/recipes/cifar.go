@@ -227,3 +227,39 @@ func cached[T any](path string, compute func() (*T, error)) (*T, error) {
 	}
 	return v, writeJSONAtomic(path, v)
 }
+
+// ResultsPath is where RunCIFARAndSave keeps the plan's results.
+func (p CIFARPlan) ResultsPath(dataset string) (string, error) {
+	root, err := p.CacheRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "results-"+slug(dataset)+".json"), nil
+}
+
+// RunCIFARAndSave runs RunCIFAR and saves its results (see ResultsPath), so later notebook cells
+// and `blockrec cifar figures` can read them with ReadCIFARResults.
+func RunCIFARAndSave(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress io.Writer) (*CIFARResults, string, error) {
+	res, err := RunCIFAR(b, plan, splits, progress)
+	if err != nil {
+		return nil, "", err
+	}
+	path, err := plan.ResultsPath(splits.Name())
+	if err != nil {
+		return nil, "", err
+	}
+	return res, path, writeJSONAtomic(path, res)
+}
+
+// ReadCIFARResults reads results saved by RunCIFARAndSave.
+func ReadCIFARResults(path string) (*CIFARResults, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w (run the experiment first)", err)
+	}
+	var r CIFARResults
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &r, nil
+}

@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -352,4 +353,39 @@ func TestDynamicsOnDINOv2(t *testing.T) {
 	if _, err := LoadDINOv2Subject(filepath.Join(t.TempDir(), "missing"), dinov2.HubOptions{Offline: true}, data.DINOv2Preprocessor()); err == nil {
 		t.Errorf("loading a missing folder did not fail")
 	}
+}
+
+// ExampleRunDynamics analyses a tiny random DINOv2 checkpoint (written in the Hugging Face
+// layout, as the real DINOv2-giant would be found in a cache) on synthetic images.
+func ExampleRunDynamics() {
+	dir, err := os.MkdirTemp("", "dinov2-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := dinov2.Generate(dir, dinov2.TinyHFConfig(0, false), 1); err != nil {
+		panic(err)
+	}
+	prep := data.Preprocessor{Resize: 16, Crop: 16, Filter: data.Bicubic, Stats: data.ImageNetStats}
+	subject, err := LoadDINOv2Subject(dir, dinov2.HubOptions{Offline: true}, prep)
+	if err != nil {
+		panic(err)
+	}
+	cfg := DynamicsConfig{Images: 4, SelfCorrectionImages: 2, TrajectoryImages: 4, Epsilon: 0.1, Ks: []int{2},
+		SummaryK: 2, Permutations: 100, TopK: 4, BatchSize: 4, Seed: 1}
+	r, err := RunDynamics(backend.MustNew(), subject, data.Synthetic(8, 16, 2, 1), cfg, nil)
+	if err != nil {
+		panic(err)
+	}
+	cls, _ := r.Convergence.Group(dynamics.ScopeCLS)
+	rel, _ := r.SelfCorrectionPatches.Rel(dynamics.ScopePatches)
+	fmt.Printf("hidden layers 0..%d, %d patches\n", r.FinalLayer, r.Layout.NumPatches)
+	fmt.Printf("γ of CLS at the last layer: %.3f\n", cls.Stats[r.FinalLayer].Mean)
+	fmt.Printf("patches perturbed at layers %v; at the last one they end ε = %.3f away\n", rel.Layers, rel.Stats[r.FinalLayer].Mean)
+	fmt.Printf("%d phase boundary for k=2; %d traced CLS paths\n", len(r.Boundaries(2)), len(r.TrajectoriesCLS.Trajectories))
+	// Output:
+	// hidden layers 0..3, 16 patches
+	// γ of CLS at the last layer: 1.000
+	// patches perturbed at layers [0 1 2 3]; at the last one they end ε = 0.100 away
+	// 1 phase boundary for k=2; 4 traced CLS paths
 }
