@@ -15,4 +15,7 @@
 // Importing this package also replaces GoMLX's DotGeneral gradient by one made of two DotGenerals
 // (see dotgrad.go): the stock gradient materialises a [batch, lhsCross, rhsCross, contracting]
 // tensor that the pure-Go backend cannot fuse away.
+//
+// LastOutputs works around a pure-Go backend failure on graphs with unused nodes (a model's head
+// built but not returned): pass a graph function's outputs through it.
 package backend

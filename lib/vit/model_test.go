@@ -129,3 +129,36 @@ func TestResizeMatrixRowsSumToOne(t *testing.T) {
 		}
 	}
 }
+
+// TestHiddenStatesOnlyGraph returns only the hidden states, leaving the head's nodes unused. On
+// GoMLX v0.26.0's pure-Go backend that fails unless the outputs go through backend.LastOutputs.
+func TestHiddenStatesOnlyGraph(t *testing.T) {
+	b := backend.MustNew()
+	m, err := New(tinyConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	images := randomImages(rand.New(rand.NewPCG(1, 1)), 2, 8, 8, 3)
+	build := func(fix bool) func(ctx *context.Context, images *Node) []*Node {
+		return func(ctx *context.Context, images *Node) []*Node {
+			h := m.Forward(ctx, images).Hidden
+			if fix {
+				return backend.LastOutputs(h...)
+			}
+			return h
+		}
+	}
+	ctx := context.New()
+	if backend.IsPureGo(b) {
+		if _, err := context.MustNewExec(b, ctx, build(false)).Exec(images); err == nil {
+			t.Log("the pure-Go backend now runs graphs with an unused head: backend.LastOutputs may be dropped")
+		}
+	}
+	outs, err := context.MustNewExec(b, ctx, build(true)).Exec(images)
+	if err != nil {
+		t.Fatalf("with backend.LastOutputs: %v", err)
+	}
+	if len(outs) != tinyConfig().Depth+1 {
+		t.Fatalf("%d outputs", len(outs))
+	}
+}
