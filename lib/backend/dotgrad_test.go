@@ -26,8 +26,8 @@ func randomTensor(rng *rand.Rand, dims ...int) *tensors.Tensor {
 func TestDotGeneralGradientMatchesStock(t *testing.T) {
 	b := MustNew()
 	tests := []struct {
-		name                                           string
-		lhsDims, rhsDims                               []int
+		name                                         string
+		lhsDims, rhsDims                             []int
 		lhsContract, lhsBatch, rhsContract, rhsBatch []int
 	}{
 		{"matmul", []int{3, 4}, []int{4, 5}, []int{1}, nil, []int{0}, nil},
