@@ -1,0 +1,92 @@
+# blockrec: the two commands of the README are `make setup` and `make notebooks`; `make test` is
+# the test command (CI runs it through .ci/run). `make help` lists everything.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# The scale knob: smoke | cpu | paper (see README.md). `make notebooks` runs at cpu unless told
+# otherwise (make notebooks BLOCKREC_SCALE=paper); `make test` always runs at smoke.
+BLOCKREC_SCALE ?= cpu
+export BLOCKREC_SCALE
+
+# Debian's Python, which has Jupyter (not a pyenv or venv python that may come first on PATH).
+PYTHON := /usr/bin/python3
+MODULE := github.com/blockrec/blockrec
+
+# Pure-Go packages, cheap under the race detector; the GoMLX-heavy rest runs without it.
+RACE_DIRS := lib/phases lib/dynamics lib/data lib/hidden lib/notebook lib/figures
+# Packages under build/ and data/ (scratch work, downloads) are not part of the project.
+ALL_PKGS = $(shell go list ./... | grep -v -e '^$(MODULE)/build/' -e '^$(MODULE)/data/')
+RACE_PKGS = $(filter $(foreach d,$(RACE_DIRS),$(MODULE)/$(d) $(MODULE)/$(d)/%),$(ALL_PKGS))
+PLAIN_PKGS = $(filter-out $(RACE_PKGS),$(ALL_PKGS))
+
+# make bench: which benchmarks, where, how long each.
+BENCH ?= .
+BENCH_PKGS ?= ./...
+BENCHTIME ?= 3x
+
+.PHONY: help setup warm notebooks test vet test-go test-runner test-notebooks bench bench-vit blockrec clean
+
+help:
+	@echo "make setup      install Jupyter, GoNB and goimports (scripts/install.sh), download modules, warm the build cache"
+	@echo "make notebooks  run every notebook top to bottom at BLOCKREC_SCALE=$(BLOCKREC_SCALE); executed copies + HTML in build/notebooks/, figures in figures/"
+	@echo "make test       go vet, go test (race detector on pure-Go packages), notebook-runner tests, all notebooks at smoke scale"
+	@echo "make bench      Go benchmarks (BENCH=regexp BENCH_PKGS=./lib/x/ BENCHTIME=3x); output in build/bench/"
+	@echo "make bench-vit  lib/vit speed next to PyTorch on CPU (bench/vit.sh)"
+	@echo "make blockrec   build the command-line tool into build/blockrec"
+	@echo "make clean      remove build/ (not data/ nor figures/)"
+
+setup:
+	bash scripts/install.sh
+	go mod download
+	$(MAKE) --no-print-directory warm
+
+# Compile everything once, tests included, so that later runs and notebook cells start warm.
+warm:
+	go build $(ALL_PKGS)
+	go test -count=1 -run '^$$' $(ALL_PKGS) >/dev/null
+	go test -race -count=1 -run '^$$' $(RACE_PKGS) >/dev/null
+
+notebooks:
+	$(PYTHON) scripts/run_notebooks.py
+
+# Runs every step even when one fails, then fails naming the steps that failed.
+test: BLOCKREC_SCALE := smoke
+test:
+	@failed=""; \
+	for step in vet test-go test-runner test-notebooks; do \
+	  echo "=== make $$step (BLOCKREC_SCALE=$$BLOCKREC_SCALE)"; \
+	  $(MAKE) --no-print-directory $$step || failed="$$failed $$step"; \
+	done; \
+	if [[ -n "$$failed" ]]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
+	echo "make test: all passed"
+
+vet:
+	go vet $(ALL_PKGS)
+
+test-go:
+	@rc=0; \
+	echo "go test -race <pure-Go packages>"; go test -race $(RACE_PKGS) || rc=1; \
+	echo "go test <GoMLX packages>"; go test $(PLAIN_PKGS) || rc=1; \
+	exit $$rc
+
+test-runner:
+	$(PYTHON) scripts/test_run_notebooks.py
+
+# At smoke scale: executed copies go to build/notebooks-smoke/, figures to build/figures-smoke/.
+test-notebooks:
+	BLOCKREC_SCALE=smoke $(PYTHON) scripts/run_notebooks.py --out build/notebooks-smoke
+
+bench:
+	@mkdir -p build/bench
+	go test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem $(BENCH_PKGS) | tee build/bench/go-bench-$$(date +%Y%m%d-%H%M%S).txt
+
+bench-vit:
+	bash bench/vit.sh
+
+blockrec:
+	go build -o build/blockrec ./cmd/blockrec
+
+clean:
+	rm -rf build

@@ -1,0 +1,91 @@
+// Command blockrec runs blockrec's experiments and tools from the command line.
+//
+// Usage:
+//
+//	blockrec COMMAND [flags]
+//	blockrec help            # lists the commands
+//	blockrec help COMMAND    # a command's flags
+//
+// Each command lives in its own file and registers itself from an init function:
+//
+//	func init() { register("phases", "discover phases from a dissimilarity matrix", runPhases) }
+//
+// Sizes follow BLOCKREC_SCALE (smoke, cpu, paper) and the GoMLX backend follows GOMLX_BACKEND,
+// as in the notebooks.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// command is one registered subcommand.
+type command struct {
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+var commands = map[string]command{}
+
+// register adds a subcommand. run gets the arguments after the command name and returns the
+// process exit status: 0 success, 1 failure, 2 bad usage. Registering a name twice panics.
+func register(name, summary string, run func(args []string, stdout, stderr io.Writer) int) {
+	if name == "" || run == nil {
+		panic("blockrec: register needs a name and a run function")
+	}
+	if _, dup := commands[name]; dup {
+		panic("blockrec: command " + name + " registered twice")
+	}
+	commands[name] = command{summary: summary, run: run}
+}
+
+func main() {
+	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// dispatch runs the command named by args[0] and returns the exit status.
+func dispatch(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			if _, ok := commands[args[1]]; ok {
+				return commands[args[1]].run([]string{"-h"}, stdout, stderr)
+			}
+			fmt.Fprintf(stderr, "blockrec: unknown command %q; run 'blockrec help' for the list\n", args[1])
+			return 2
+		}
+		usage(stdout)
+		return 0
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "blockrec: unknown command %q; run 'blockrec help' for the list\n", name)
+		return 2
+	}
+	return cmd.run(args[1:], stdout, stderr)
+}
+
+// usage lists the commands.
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: blockrec COMMAND [flags]   (blockrec help COMMAND for its flags)")
+	fmt.Fprintln(w, "\ncommands:")
+	names := make([]string, 0, len(commands))
+	width := len("help")
+	for n := range commands {
+		names = append(names, n)
+		width = max(width, len(n))
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, n, commands[n].summary)
+	}
+	fmt.Fprintf(w, "  %-*s  %s\n", width, "help", "list the commands, or show a command's flags")
+	fmt.Fprintln(w, "\nenvironment: BLOCKREC_SCALE=smoke|cpu|paper (default cpu), GOMLX_BACKEND=go|xla:/abs/path/plugin.so")
+}

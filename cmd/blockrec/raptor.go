@@ -1,0 +1,174 @@
+package main
+
+import (
+	stdctx "context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/gomlx/gomlx/backends"
+
+	"github.com/blockrec/blockrec/lib/backend"
+	"github.com/blockrec/blockrec/lib/data"
+	"github.com/blockrec/blockrec/lib/phases"
+	"github.com/blockrec/blockrec/lib/raptor"
+	"github.com/blockrec/blockrec/lib/recipes"
+	"github.com/blockrec/blockrec/lib/vit"
+)
+
+func init() {
+	register("raptor", "distil a trained ViT into Raptor (cache, stage 1, stage 2, evaluation; resumable)", runRaptor)
+}
+
+func runRaptor(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("raptor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	teacherDir := fs.String("teacher", "", "train-vit run folder of the teacher (result.json, checkpoints/)")
+	out := fs.String("out", "", "output folder (caches, stage checkpoints, result.json); rerun to resume")
+	dataset := fs.String("data", "auto", "data set the teacher was trained on: auto, cifar100, cifar10, standin, synthetic")
+	k := fs.Int("k", 0, "number of blocks; phases from the contiguous max-cut of the teacher's similarity matrix (k=1: one block)")
+	thresholds := fs.String("thresholds", "", "phase thresholds, e.g. 7,10 (block i serves layers t <= threshold_i)")
+	partition := fs.String("partition", "", "phases as 1-based layer lists, e.g. \"1,4,6 2,3 5\" (any partition, e.g. a random baseline)")
+	stages := fs.String("stages", "1,2", "stages to run: 1, 2 or 1,2")
+	steps1 := fs.Int("stage1-steps", 1000, "steps of each stage-1 block")
+	steps2 := fs.Int("stage2-steps", 1000, "steps of stage 2")
+	batch := fs.Int("batch", 64, "images per step")
+	lr := fs.Float64("lr", 3e-4, "peak learning rate (cosine to 1e-6, warm-up 3.2% as in the paper)")
+	mode := fs.String("mode", "annealed", "stage-1 objective: annealed (TF→AR), tf or ar")
+	anneal := fs.Float64("anneal", 0.25, "fraction of stage-1 steps over which λ decays 1→0")
+	noDepth := fs.Bool("no-depth-scaling", false, "disable depth scaling")
+	plain := fs.Bool("plain-mse", false, "plain MSE everywhere instead of the token-group weighting")
+	mlp := fs.String("mlp", "swiglu", "Raptor MLP: swiglu or gelu")
+	lsInit := fs.Float64("layerscale", 1e-5, "LayerScale init (0 disables)")
+	trainImages := fs.Int("train-images", 10000, "training images whose teacher states are cached (0: all)")
+	valImages := fs.Int("val-images", 2000, "test images for evaluation (0: all)")
+	dtype := fs.String("dtype", "float32", "cache storage: float32 or float16")
+	seed := fs.Int64("seed", 1, "seed of initialisation and data order")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	fail := func(code int, err error) int { fmt.Fprintln(stderr, "raptor:", err); return code }
+	if *teacherDir == "" || *out == "" || fs.NArg() != 0 {
+		return fail(2, errors.New("--teacher and --out are required and no positional arguments are taken"))
+	}
+	runMode, err := raptor.ParseMode(*mode)
+	if err != nil {
+		return fail(2, err)
+	}
+	if *dtype != "float32" && *dtype != "float16" {
+		return fail(2, fmt.Errorf("unknown --dtype %q", *dtype))
+	}
+	kind, err := kindFromFlag(*dataset)
+	if err != nil {
+		return fail(2, err)
+	}
+
+	t, err := recipes.LoadTrainedViT(*teacherDir)
+	if err != nil {
+		return fail(1, err)
+	}
+	b, err := backend.New()
+	if err != nil {
+		return fail(1, err)
+	}
+	splits, err := data.Open(stdctx.Background(), data.Options{Only: kind, Logf: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }})
+	if err != nil {
+		return fail(1, err)
+	}
+	trainSet, valSet := splits.Train, splits.Test
+	if *trainImages > 0 && *trainImages < trainSet.Len() {
+		trainSet = trainSet.Subset(*trainImages, uint64(*seed))
+	}
+	if *valImages > 0 && *valImages < valSet.Len() {
+		valSet = valSet.Subset(*valImages, uint64(*seed)+1)
+	}
+	p, err := raptorPartition(b, t, trainSet, *k, *thresholds, *partition)
+	if err != nil {
+		return fail(2, err)
+	}
+	spec := recipes.DefaultRaptorSpec(p, 0, 0)
+	if strings.Contains(*stages, "1") {
+		spec.Stage1Steps = *steps1
+	}
+	if strings.Contains(*stages, "2") {
+		spec.Stage2Steps = *steps2
+	}
+	spec.Batch, spec.LR, spec.Mode, spec.Anneal, spec.Seed = *batch, *lr, runMode, *anneal, *seed
+	spec.DepthScaling, spec.PlainMSE, spec.LayerScale = !*noDepth, *plain, *lsInit
+	switch *mlp {
+	case "gelu":
+		spec.MLP = vit.MLPGELU
+	case "swiglu":
+		spec.MLP = vit.MLPSwiGLU
+	default:
+		return fail(2, fmt.Errorf("unknown --mlp %q", *mlp))
+	}
+	fmt.Fprintf(stderr, "raptor: teacher %s (%d layers, dim %d), phases %s\n", *teacherDir, t.Model.Config.Depth, t.Model.Config.Dim, p)
+	caches, err := recipes.ComputeTeacherCaches(b, t, trainSet, valSet, *out, raptor.CacheDType(*dtype), stderr)
+	if err != nil {
+		return fail(1, err)
+	}
+	res, err := recipes.FitRaptor(b, t, caches, spec, *out, stderr)
+	if err != nil {
+		return fail(1, err)
+	}
+	last := res.R2[len(res.R2)-1][recipes.ColAll]
+	fmt.Fprintf(stdout, "raptor k=%d %s | accuracy %.4f (teacher %.4f) | last-layer R² %.4f | %s\n", res.K, res.Partition,
+		res.Accuracy, res.TeacherAccuracy, last, *out)
+	return 0
+}
+
+// raptorPartition resolves --partition, --thresholds or --k into phases of 0-based layers.
+func raptorPartition(b backends.Backend, t *recipes.TrainedViT, ds *data.Dataset, k int, thresholds, partition string) (phases.Partition, error) {
+	depth := t.Model.Config.Depth
+	set := 0
+	for _, s := range []bool{k > 0, thresholds != "", partition != ""} {
+		if s {
+			set++
+		}
+	}
+	if set != 1 {
+		return nil, errors.New("give exactly one of --k, --thresholds, --partition")
+	}
+	switch {
+	case partition != "":
+		var p phases.Partition
+		for _, field := range strings.Fields(partition) {
+			var phase []int
+			for _, s := range strings.Split(field, ",") {
+				v, err := strconv.Atoi(s)
+				if err != nil {
+					return nil, fmt.Errorf("--partition %q: %w", partition, err)
+				}
+				phase = append(phase, v-1)
+			}
+			p = append(p, phase)
+		}
+		return p, p.Validate(depth)
+	case thresholds != "":
+		var th []int
+		for _, s := range strings.Split(thresholds, ",") {
+			v, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				return nil, fmt.Errorf("--thresholds %q: %w", thresholds, err)
+			}
+			th = append(th, v)
+		}
+		return phases.FromThresholds(th, depth)
+	}
+	if k == 1 {
+		return phases.FromThresholds(nil, depth)
+	}
+	w, err := recipes.Similarity(b, t, ds, min(1000, ds.Len()))
+	if err != nil {
+		return nil, err
+	}
+	r, err := phases.Contiguous(w, k)
+	if err != nil {
+		return nil, err
+	}
+	return r.Partition, nil
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/blockrec/blockrec/lib/backend"
+	"github.com/blockrec/blockrec/lib/data"
+	"github.com/blockrec/blockrec/lib/recipes"
+	"github.com/blockrec/blockrec/lib/vit"
+)
+
+func init() {
+	register("train-vit", "train a ViT classifier with uniform stochastic depth (resumable)", runTrainViT)
+}
+
+func runTrainViT(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("train-vit", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "run folder (checkpoints, metrics.jsonl, result.json); rerun the same command to resume")
+	dataset := fs.String("data", "auto", "auto (CIFAR-100, else the CIFAR-10 stand-in, else synthetic), cifar100, cifar10, standin, synthetic")
+	config := fs.String("config", "tiny", "model preset: tiny (dim 64, 8 layers, patch 8) or small (dim 192, 6 layers, patch 4)")
+	dim := fs.Int("dim", 0, "override the width")
+	depth := fs.Int("depth", 0, "override the number of layers")
+	heads := fs.Int("heads", 0, "override the number of heads")
+	patch := fs.Int("patch", 0, "override the patch size")
+	sd := fs.Float64("sd", 0, "uniform stochastic-depth (DropPath) rate, the same at every layer, in [0, 1)")
+	epochs := fs.Float64("epochs", 1, "training epochs (fractions allowed)")
+	batch := fs.Int("batch", 64, "batch size")
+	lr := fs.Float64("lr", 1e-3, "peak learning rate")
+	wd := fs.Float64("wd", 0.05, "AdamW weight decay")
+	smoothing := fs.Float64("label-smoothing", 0, "label smoothing")
+	trainImages := fs.Int("train-images", 0, "use a random subset of this many training images (0: all)")
+	testImages := fs.Int("test-images", 0, "evaluate on a random subset of this many test images (0: all)")
+	seed := fs.Int64("seed", 1, "seed of initialisation, shuffling, augmentation and DropPath")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *out == "" || fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "train-vit: --out is required and no positional arguments are taken")
+		return 2
+	}
+	var model vit.Config
+	switch *config {
+	case "tiny":
+		model = vit.Tiny(0)
+	case "small":
+		model = vit.Small(0)
+	default:
+		fmt.Fprintf(stderr, "train-vit: unknown --config %q (tiny or small)\n", *config)
+		return 2
+	}
+	for _, o := range []struct {
+		v   int
+		dst *int
+	}{{*dim, &model.Dim}, {*depth, &model.Depth}, {*heads, &model.Heads}, {*patch, &model.PatchSize}} {
+		if o.v > 0 {
+			*o.dst = o.v
+		}
+	}
+	if *dim > 0 {
+		model.MLPHidden = 4 * *dim
+	}
+	model.DropPath = *sd
+	kind, err := kindFromFlag(*dataset)
+	if err != nil {
+		fmt.Fprintln(stderr, "train-vit:", err)
+		return 2
+	}
+	spec := recipes.DefaultViTSpec(model, *epochs)
+	spec.BatchSize, spec.LR, spec.WeightDecay, spec.LabelSmoothing = *batch, *lr, *wd, *smoothing
+	spec.TrainImages, spec.TestImages, spec.Seed = *trainImages, *testImages, *seed
+	model.NumClasses = 1 // validated again with the dataset's class count
+	if err := model.Validate(); err != nil {
+		fmt.Fprintln(stderr, "train-vit:", err)
+		return 2
+	}
+
+	splits, err := data.Open(context.Background(), data.Options{Only: kind, Logf: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }})
+	if err != nil {
+		fmt.Fprintln(stderr, "train-vit:", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "train-vit: %s\n", splits.Provenance())
+	b, err := backend.New()
+	if err != nil {
+		fmt.Fprintln(stderr, "train-vit:", err)
+		return 1
+	}
+	trained, err := recipes.TrainViT(b, *out, spec, splits, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "train-vit:", err)
+		return 1
+	}
+	r := trained.Result
+	fmt.Fprintf(stdout, "dataset %s | %d steps | test accuracy %.4f | %.1f img/s training | %s\n",
+		r.Spec.Dataset, r.Steps, r.TestAccuracy, r.ImagesPerSec, *out)
+	return 0
+}
+
+// kindFromFlag maps a --data value to a data source (KindUnknown lets Open choose).
+func kindFromFlag(s string) (data.Kind, error) {
+	switch s {
+	case "auto", "":
+		return data.KindUnknown, nil
+	case "cifar100":
+		return data.KindCIFAR100, nil
+	case "cifar10":
+		return data.KindCIFAR10, nil
+	case "standin":
+		return data.KindCIFAR10JPEG, nil
+	case "synthetic":
+		return data.KindSynthetic, nil
+	}
+	return data.KindUnknown, fmt.Errorf("unknown --data %q (auto, cifar100, cifar10, standin, synthetic)", s)
+}

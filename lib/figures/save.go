@@ -1,0 +1,190 @@
+package figures
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/blockrec/blockrec/lib/notebook"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgpdf"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// DirEnv is the environment variable that may set the figures directory.
+const DirEnv = "BLOCKREC_FIGURES_DIR"
+
+// PNGDPI is the resolution of the PNG files.
+const PNGDPI = 150
+
+// Margin is the blank border around every saved figure (markers at the edge are not clipped).
+const Margin = 2 * vg.Millimeter
+
+var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// Dir returns the directory figures are saved in: $BLOCKREC_FIGURES_DIR if set, else
+// <repo>/build/figures-smoke at smoke scale (so tests never overwrite real figures), else
+// <repo>/figures.
+func Dir() (string, error) {
+	if d := os.Getenv(DirEnv); d != "" {
+		return filepath.Abs(d)
+	}
+	level, err := notebook.LookupScale()
+	if err != nil {
+		return "", err
+	}
+	root, err := notebook.RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	if level == notebook.Smoke {
+		return filepath.Join(root, "build", "figures-smoke"), nil
+	}
+	return filepath.Join(root, "figures"), nil
+}
+
+// rendered holds a figure drawn in every format, ready to write.
+type rendered struct {
+	png, svg, pdf []byte
+}
+
+// Save draws fig at size w × h and writes <Dir()>/<name>.png, .svg, .pdf and the provenance
+// sidecar <name>.json, each atomically (a reader never sees a half-written file). It returns the
+// paths written. name is lower-case letters, digits, '_' and '-'. Every plot in fig (a *plot.Plot
+// or a Panel) must label both axes. prov.Date and an empty prov.Scale are filled in.
+func Save(fig Figure, name string, w, h vg.Length, prov Provenance) ([]string, error) {
+	paths, _, err := save(fig, name, w, h, prov)
+	return paths, err
+}
+
+func save(fig Figure, name string, w, h vg.Length, prov Provenance) ([]string, *rendered, error) {
+	if !validName.MatchString(name) {
+		return nil, nil, fmt.Errorf("figures: name %q: use lower-case letters, digits, '_' and '-' (it becomes a file name)", name)
+	}
+	if fig == nil {
+		return nil, nil, fmt.Errorf("figures: %s: nil figure", name)
+	}
+	if w <= 0 || h <= 0 {
+		return nil, nil, fmt.Errorf("figures: %s: size %v × %v must be positive", name, w, h)
+	}
+	if err := checkLabels(fig); err != nil {
+		return nil, nil, fmt.Errorf("figures: %s: %w", name, err)
+	}
+	if prov.Scale == "" {
+		level, err := notebook.LookupScale()
+		if err != nil {
+			return nil, nil, err
+		}
+		prov.Scale = string(level)
+	}
+	if prov.Date.IsZero() {
+		prov.Date = time.Now().UTC().Truncate(time.Second)
+	}
+	r, err := render(fig, w, h)
+	if err != nil {
+		return nil, nil, fmt.Errorf("figures: %s: %w", name, err)
+	}
+	meta := sidecar{Name: name, Provenance: prov, WidthCm: float64(w / vg.Centimeter), HeightCm: float64(h / vg.Centimeter),
+		Files: []string{name + ".png", name + ".svg", name + ".pdf"}}
+	js, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		return nil, nil, fmt.Errorf("figures: %s: provenance does not encode as JSON: %w", name, err)
+	}
+	dir, err := Dir()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("figures: %w", err)
+	}
+	var paths []string
+	for _, f := range []struct {
+		ext  string
+		data []byte
+	}{{".png", r.png}, {".svg", r.svg}, {".pdf", r.pdf}, {".json", append(js, '\n')}} {
+		p := filepath.Join(dir, name+f.ext)
+		if err := writeAtomic(p, f.data); err != nil {
+			return paths, nil, fmt.Errorf("figures: %w", err)
+		}
+		paths = append(paths, p)
+	}
+	return paths, r, nil
+}
+
+// checkLabels returns an error if a plot of fig lacks an axis label.
+func checkLabels(fig Figure) error {
+	var plots []*plot.Plot
+	switch f := fig.(type) {
+	case *plot.Plot:
+		plots = []*plot.Plot{f}
+	case *panel:
+		plots = f.plots
+	}
+	for i, p := range plots {
+		if p == nil {
+			return fmt.Errorf("plot %d is nil", i)
+		}
+		if p.X.Label.Text == "" || p.Y.Label.Text == "" {
+			return fmt.Errorf("plot %d (%q) must label both axes (x: %q, y: %q)", i, p.Title.Text, p.X.Label.Text, p.Y.Label.Text)
+		}
+	}
+	return nil
+}
+
+// render draws fig in the three formats; a drawing panic (gonum/plot panics on some bad input)
+// becomes an error.
+func render(fig Figure, w, h vg.Length) (r *rendered, err error) {
+	defer func() {
+		if e := recover(); e != nil {
+			r, err = nil, fmt.Errorf("drawing failed: %v", e)
+		}
+	}()
+	r = &rendered{}
+	encode := func(c vg.CanvasWriterTo) ([]byte, error) {
+		fig.Draw(draw.Crop(draw.New(c), Margin, -Margin, Margin, -Margin))
+		var buf bytes.Buffer
+		_, err := c.WriteTo(&buf)
+		return buf.Bytes(), err
+	}
+	if r.png, err = encode(vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(PNGDPI))}); err != nil {
+		return nil, fmt.Errorf("PNG: %w", err)
+	}
+	if r.svg, err = encode(vgsvg.New(w, h)); err != nil {
+		return nil, fmt.Errorf("SVG: %w", err)
+	}
+	if r.pdf, err = encode(vgpdf.New(w, h)); err != nil {
+		return nil, fmt.Errorf("PDF: %w", err)
+	}
+	return r, nil
+}
+
+// writeAtomic writes data to a temporary file next to path and renames it into place.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(tmp, bytes.NewReader(data))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,322 @@
+#!/usr/bin/python3
+"""Executes the project's notebooks headless, top to bottom, and fails loudly.
+
+Usage (from anywhere; paths are relative to the current directory):
+
+    /usr/bin/python3 scripts/run_notebooks.py [--out DIR] [--timeout SECONDS] [--fail-fast] [NOTEBOOK ...]
+
+Without NOTEBOOK arguments it runs every notebooks/*.ipynb of the repository in name order
+(notebooks/testdata/ holds deliberately broken notebooks and is never included).
+
+For each notebook it writes, under the output directory (default <repo>/build/notebooks):
+  <name>.ipynb  the executed notebook, with its outputs (also written when a cell fails),
+  <name>.html   an HTML export with the figures embedded as PNG,
+  <name>.kernel.log  the GoNB kernel's own log (compilations), for when the kernel itself fails.
+
+A notebook fails when a cell reports an error (compile error, panic, os.Exit(n), timeout, dead
+kernel) or when a cell writes "exit status N" (N != 0) on stderr: that is how GoNB reports a
+failed shell line (`!cmd`), which Jupyter itself treats as success. A file that is not valid
+notebook JSON fails with one line naming it.
+
+Environment given to the kernel (and so to every cell's program):
+  BLOCKREC_ROOT          the repository root (notebooks use it to import the checkout),
+  BLOCKREC_SCALE         smoke | cpu | paper (default cpu; validated here),
+  PATH                   with Go's bin directory ($(go env GOPATH)/bin: gonb, goimports) first.
+The per-cell timeout comes from --timeout, else BLOCKREC_CELL_TIMEOUT, else a default per scale.
+
+Exit status: 0 all notebooks passed, 1 some failed, 2 usage or setup error.
+It needs Debian's Jupyter packages and GoNB: run scripts/install.sh (or `make setup`) first.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+# nbconvert warns that it highlights Go cells with a Python lexer; the HTML is fine.
+warnings.filterwarnings("ignore", message="IPython3 lexer unavailable")
+
+SCALES = ("smoke", "cpu", "paper")
+DEFAULT_SCALE = "cpu"
+# Default per-cell timeout in seconds for each scale; None means no limit.
+DEFAULT_TIMEOUT = {"smoke": 900, "cpu": 4 * 3600, "paper": None}
+EXIT_STATUS = re.compile(r"^exit status (\d+)\s*$", re.MULTILINE)
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+class ShellLineFailed(Exception):
+    """A cell wrote "exit status N" (N != 0) on stderr: a shell line failed."""
+
+
+class NotebookFailure(Exception):
+    """Why a notebook failed: the cell index (None when not at a cell) and one error line."""
+
+    def __init__(self, cell_index, line):
+        super().__init__(line)
+        self.cell_index = cell_index
+        self.line = line
+
+
+def first_line(text, fallback="(no message)"):
+    """The first non-blank line of text, without terminal colour codes."""
+    for line in ANSI.sub("", text or "").splitlines():
+        if line.strip():
+            return line.strip()
+    return fallback
+
+
+def stderr_text(cell):
+    """All of a cell's stderr output, its chunks joined."""
+    return "".join(
+        "".join(o.get("text", ""))  # A saved notebook may hold the text as a list of lines.
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "stream" and o.get("name") == "stderr"
+    )
+
+
+def error_line(cell):
+    """The most telling line of a failed cell's outputs: a panic, else a compiler error, else the
+    first other message, else the bare "exit status N"."""
+    lines = stderr_text(cell).splitlines()  # Streams arrive in chunks: join them before splitting.
+    for o in cell.get("outputs", []):
+        if o.get("output_type") == "error":
+            lines += (o.get("ename", "") + ": " + o.get("evalue", "")).splitlines()
+            lines += "\n".join(o.get("traceback", [])).splitlines()
+    lines = [ANSI.sub("", line).strip() for line in lines]
+    lines = [line for line in lines if line and line not in ("ERROR:", "ERROR")]
+    for pattern, prefix in ((r"^panic: ", ""), (r"\.go:\d+(:\d+)?: ", "compile error: ")):
+        for line in lines:
+            if re.search(pattern, line):
+                return prefix + line
+    for line in lines:
+        bare = re.sub(r"^ERROR: ", "", line)
+        if not re.match(r"^# gonb_", bare) and not EXIT_STATUS.match(bare):
+            return line
+    for line in lines:
+        m = EXIT_STATUS.search(line)
+        if m:
+            return f"exit status {m.group(1)} (a shell line or the cell's program failed)"
+    return "error (no message)"
+
+
+def cell_label(cell):
+    """The cell's first source line, shortened, to help find it."""
+    lines = [line.strip() for line in cell.get("source", "").splitlines()]
+    src = next((line for line in lines if line and line != "%%"), "")
+    return src if len(src) <= 40 else src[:37] + "..."
+
+
+def check_shell_lines(cell, cell_index, **_):
+    """nbclient hook run after each cell: GoNB reports failed shell lines only on stderr."""
+    for m in EXIT_STATUS.finditer(ANSI.sub("", stderr_text(cell))):
+        if int(m.group(1)) != 0:
+            raise ShellLineFailed(f"exit status {m.group(1)}")
+
+
+def go_bin_dirs():
+    """Directories that must be on the kernel's PATH: Go's own bin and $(go env GOPATH)/bin."""
+    go = shutil.which("go")
+    if go is None and os.path.exists("/usr/local/go/bin/go"):
+        go = "/usr/local/go/bin/go"
+    if go is None:
+        raise SystemExit("run_notebooks: 'go' is not on PATH (install Go, then run `make setup`)")
+    dirs = [os.path.dirname(os.path.realpath(go))]
+    out = subprocess.run([go, "env", "GOBIN", "GOPATH"], capture_output=True, text=True, check=True)
+    gobin, gopath = (out.stdout.splitlines() + ["", ""])[:2]
+    dirs.append(gobin or os.path.join(gopath.split(os.pathsep)[0], "bin"))
+    return dirs
+
+
+def kernel_env(scale):
+    """Sets up os.environ for the kernels started by this process."""
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    os.environ["PATH"] = os.pathsep.join(go_bin_dirs() + [p for p in path if p])
+    os.environ["BLOCKREC_ROOT"] = REPO_ROOT
+    os.environ["BLOCKREC_SCALE"] = scale
+    for tool in ("gonb", "goimports"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"run_notebooks: '{tool}' not found on PATH; run `make setup` (scripts/install.sh)")
+
+
+def atomic_write(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def save_outputs(nb, name, out_dir):
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    atomic_write(os.path.join(out_dir, name + ".ipynb"), nbformat.writes(nb))
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    atomic_write(os.path.join(out_dir, name + ".html"), html)
+
+
+def run_one(path, out_dir, timeout):
+    """Runs one notebook; returns (number of code cells run, number of code cells); raises NotebookFailure."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        json.loads(text)
+    except (OSError, UnicodeDecodeError) as e:
+        raise NotebookFailure(None, f"cannot read the notebook: {e}")
+    except json.JSONDecodeError as e:
+        raise NotebookFailure(None, f"not valid JSON: {e}")
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except Exception as e:  # Valid JSON but not a notebook.
+        raise NotebookFailure(None, f"not a valid notebook: {first_line(str(e))}")
+    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
+    kernel = nb.metadata.get("kernelspec", {}).get("name", "gonb")
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name=kernel,
+        allow_errors=False,
+        record_timing=True,
+        resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}},
+        on_cell_executed=check_shell_lines,
+    )
+    current = {"index": None}
+    client.on_cell_start = lambda cell, cell_index, **_: current.update(index=cell_index)
+    name = os.path.splitext(os.path.basename(path))[0]
+    os.makedirs(out_dir, exist_ok=True)
+    kernel_log = os.path.join(out_dir, name + ".kernel.log")
+    failure = None
+    try:
+        with open(kernel_log, "w") as klog:  # GoNB logs every compilation: keep it out of the console.
+            client.execute(stdout=klog, stderr=klog)
+    except ShellLineFailed:
+        failure = NotebookFailure(current["index"], error_line(nb.cells[current["index"]]))
+    except CellTimeoutError:
+        failure = NotebookFailure(current["index"], f"cell timed out after {timeout} s (set --timeout or BLOCKREC_CELL_TIMEOUT)")
+    except DeadKernelError as e:
+        failure = NotebookFailure(current["index"], f"kernel died: {first_line(str(e))} (see {kernel_log})")
+    except CellExecutionError:
+        failure = NotebookFailure(current["index"], error_line(nb.cells[current["index"]]))
+    except Exception as e:  # Kernel missing or failing to start, and the like.
+        failure = NotebookFailure(current["index"], f"{type(e).__name__}: {first_line(str(e))} (see {kernel_log})")
+    if failure is not None and failure.cell_index is not None:
+        failure.line = f"({cell_label(nb.cells[failure.cell_index])}) {failure.line}"
+    ran = sum(1 for i in code_cells if current["index"] is not None and i <= current["index"])
+    try:
+        save_outputs(nb, name, out_dir)
+    except Exception as e:
+        if failure is None:
+            failure = NotebookFailure(None, f"saving outputs to {out_dir}: {first_line(str(e))}")
+    if failure is not None:
+        failure.ran = ran
+        raise failure
+    return len(code_cells), len(code_cells)
+
+
+def default_notebooks(root=REPO_ROOT):
+    """notebooks/*.ipynb in name order: not subfolders (notebooks/testdata holds broken ones)."""
+    nb_dir = os.path.join(root, "notebooks")
+    names = sorted(f for f in os.listdir(nb_dir) if f.endswith(".ipynb") and not f.startswith("."))
+    return [os.path.join(nb_dir, f) for f in names if os.path.isfile(os.path.join(nb_dir, f))]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("notebooks", nargs="*", help="notebooks to run (default: notebooks/*.ipynb)")
+    ap.add_argument("--out", default=os.path.join(REPO_ROOT, "build", "notebooks"),
+                    help="where executed notebooks and HTML exports go (default: build/notebooks)")
+    ap.add_argument("--timeout", type=int, default=None,
+                    help="per-cell timeout in seconds, <= 0 for none (default: $BLOCKREC_CELL_TIMEOUT, "
+                         "else 900 at smoke, 4 h at cpu, none at paper)")
+    ap.add_argument("--fail-fast", action="store_true", help="stop at the first failing notebook")
+    args = ap.parse_args(argv)
+
+    scale = os.environ.get("BLOCKREC_SCALE", "") or DEFAULT_SCALE
+    if scale not in SCALES:
+        log(f"run_notebooks: BLOCKREC_SCALE={scale!r} is not one of {', '.join(SCALES)}")
+        return 2
+    timeout = args.timeout
+    if timeout is None and os.environ.get("BLOCKREC_CELL_TIMEOUT"):
+        try:
+            timeout = int(os.environ["BLOCKREC_CELL_TIMEOUT"])
+        except ValueError:
+            log(f"run_notebooks: BLOCKREC_CELL_TIMEOUT={os.environ['BLOCKREC_CELL_TIMEOUT']!r} is not a whole number of seconds")
+            return 2
+    if timeout is None:
+        timeout = DEFAULT_TIMEOUT[scale]
+    if timeout is not None and timeout <= 0:
+        timeout = None
+
+    paths = args.notebooks or default_notebooks()
+    if not paths:
+        log(f"run_notebooks: no notebooks in {os.path.join(REPO_ROOT, 'notebooks')}")
+        return 2
+    for p in paths:
+        if not os.path.isfile(p):
+            log(f"run_notebooks: {p}: no such notebook file")
+            return 2
+    try:
+        import nbclient, nbconvert, nbformat  # noqa: F401
+    except ImportError as e:
+        log(f"run_notebooks: {e} (use /usr/bin/python3 with Debian's Jupyter packages: run `make setup`)")
+        return 2
+    kernel_env(scale)
+
+    limit = f"{timeout} s per cell" if timeout else "no cell timeout"
+    log(f"run_notebooks: {len(paths)} notebook(s), BLOCKREC_SCALE={scale}, {limit}, outputs in {args.out}")
+    rows, failed = [], 0
+    total_start = time.monotonic()
+    for p in paths:
+        shown = os.path.relpath(p)
+        log(f"run_notebooks: running {shown} ...")
+        start = time.monotonic()
+        try:
+            ran, n = run_one(p, args.out, timeout)
+            status, detail = "ok", ""
+        except NotebookFailure as f:
+            failed += 1
+            ran, n = getattr(f, "ran", 0), None
+            where = f"cell {f.cell_index}" if f.cell_index is not None else "file"
+            status, detail = "FAILED", f"{where}: {f.line}"
+            log(f"FAIL {shown} {detail}")
+        wall = time.monotonic() - start
+        rows.append((shown, status, f"{ran}/{n}" if n is not None else f"{ran}", wall, detail))
+        if failed and args.fail_fast:
+            break
+    total = time.monotonic() - total_start
+
+    width = max(len("notebook"), *(len(r[0]) for r in rows))
+    print(f"\n{'notebook':<{width}}  {'result':<6}  {'cells':>5}  {'wall':>8}")
+    for shown, status, cells, wall, detail in rows:
+        print(f"{shown:<{width}}  {status:<6}  {cells:>5}  {wall:>7.1f}s" + (f"  {detail}" if detail else ""))
+    print(f"{'total':<{width}}  {'':<6}  {'':>5}  {total:>7.1f}s")
+    if failed:
+        print(f"\nrun_notebooks: {failed} of {len(rows)} notebook(s) FAILED (executed copies in {args.out})")
+        return 1
+    print(f"\nrun_notebooks: all {len(rows)} notebook(s) passed; executed copies and HTML in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+#!/usr/bin/python3
+"""Tests of scripts/run_notebooks.py: it must fail, naming the notebook and cell, on a compile
+error, a panic, a failed shell line and invalid JSON, and pass (saving outputs) on a good notebook.
+
+Run: /usr/bin/python3 scripts/test_run_notebooks.py   (or `make test-runner`)
+
+The end-to-end tests need Jupyter and GoNB (`make setup`). Without them they are skipped with a
+message, except when CI=true: then they fail, so CI can never pass without running them.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+TESTDATA = os.path.join(ROOT, "notebooks", "testdata")
+RUNNER = os.path.join(HERE, "run_notebooks.py")
+PYTHON = "/usr/bin/python3"
+sys.path.insert(0, HERE)
+import run_notebooks  # noqa: E402
+
+
+def missing_prerequisites():
+    """Why the end-to-end tests cannot run here, or None."""
+    if not os.path.exists(PYTHON):
+        return f"{PYTHON} not found"
+    probe = subprocess.run([PYTHON, "-c", "import nbclient, nbconvert, nbformat"], capture_output=True)
+    if probe.returncode != 0:
+        return "Debian's Jupyter packages are not installed"
+    try:
+        dirs = run_notebooks.go_bin_dirs()
+    except SystemExit as e:
+        return str(e)
+    if not any(os.access(os.path.join(d, "gonb"), os.X_OK) for d in dirs):
+        return "gonb is not installed"
+    kernels = subprocess.run(["/usr/bin/jupyter", "kernelspec", "list"], capture_output=True, text=True)
+    if "gonb" not in kernels.stdout:
+        return "the gonb Jupyter kernel is not registered"
+    return None
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def run(*args, env=None):
+    e = dict(os.environ, BLOCKREC_SCALE="smoke")
+    e.pop("BLOCKREC_CELL_TIMEOUT", None)
+    e.update(env or {})
+    return subprocess.run([PYTHON, RUNNER, *args], capture_output=True, text=True, env=e, cwd=ROOT, timeout=600)
+
+
+class EndToEnd(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        why = missing_prerequisites()
+        if why:
+            msg = f"{why}: run `make setup` (scripts/install.sh) to run the notebook runner tests"
+            if os.environ.get("CI") == "true":
+                raise AssertionError("CI=true, so not skipping: " + msg)
+            raise unittest.SkipTest(msg)
+
+    def setUp(self):
+        self.out = tempfile.mkdtemp(prefix="runner-test-")
+        self.addCleanup(shutil.rmtree, self.out)
+
+    def run_testdata(self, name):
+        return run("--out", self.out, os.path.join(TESTDATA, name + ".ipynb"))
+
+    def assert_fails_at(self, name, cell, *phrases):
+        r = self.run_testdata(name)
+        self.assertEqual(r.returncode, 1, f"runner passed a broken notebook:\n{r.stdout}\n{r.stderr}")
+        fail_lines = [line for line in r.stderr.splitlines() if line.startswith("FAIL ")]
+        self.assertEqual(len(fail_lines), 1, r.stderr)
+        line = fail_lines[0]
+        self.assertIn(name + ".ipynb", line)
+        self.assertIn(f"cell {cell}:", line)
+        for p in phrases:
+            self.assertIn(p, line)
+        self.assertIn("FAILED", r.stdout)
+        # Stopped at the failing cell: the cell after it (which prints MUST NOT RUN) never ran.
+        nb = json.loads(read(os.path.join(self.out, name + ".ipynb")))
+        self.assertEqual(nb["cells"][cell + 1]["outputs"], [], "a cell after the failure ran")
+        return line
+
+    def test_good_notebook_passes_and_saves_outputs(self):
+        r = self.run_testdata("ok")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("ok.ipynb", r.stdout)
+        self.assertIn("all 1 notebook(s) passed", r.stdout)
+        nb = json.loads(read(os.path.join(self.out, "ok.ipynb")))
+        texts = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+        self.assertIn("hello from ok.ipynb", texts)
+        self.assertIn("shell ok", texts)
+        html = read(os.path.join(self.out, "ok.html"))
+        self.assertIn("hello from ok.ipynb", html)
+
+    def test_compile_error_fails(self):
+        self.assert_fails_at("compile_error", 1, "compile error", "cannot use")
+
+    def test_panic_fails(self):
+        self.assert_fails_at("panic", 1, "panic: deliberate panic in testdata/panic.ipynb")
+
+    def test_failed_shell_line_fails(self):
+        self.assert_fails_at("shell_fail", 1, "!false", "exit status 1")
+
+    def test_invalid_json_fails_with_one_line(self):
+        r = self.run_testdata("invalid_json")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        fails = [line for line in r.stderr.splitlines() if line.startswith("FAIL ")]
+        self.assertEqual(len(fails), 1, r.stderr)
+        self.assertIn("invalid_json.ipynb", fails[0])
+        self.assertIn("not valid JSON", fails[0])
+        self.assertNotIn("Traceback", r.stderr)
+
+    def test_one_failure_fails_the_run_but_others_still_run(self):
+        r = run("--out", self.out, os.path.join(TESTDATA, "panic.ipynb"), os.path.join(TESTDATA, "ok.ipynb"))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertTrue(os.path.exists(os.path.join(self.out, "ok.html")), "ok.ipynb did not run after a failure")
+        self.assertIn("1 of 2 notebook(s) FAILED", r.stdout)
+
+
+class Offline(unittest.TestCase):
+    """Checks that need no kernel."""
+
+    def test_bad_scale_is_a_usage_error(self):
+        r = run(os.path.join(TESTDATA, "ok.ipynb"), env={"BLOCKREC_SCALE": "huge"})
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("'huge'", r.stderr)
+
+    def test_missing_file_is_a_usage_error(self):
+        r = run(os.path.join(TESTDATA, "no_such.ipynb"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no_such.ipynb", r.stderr)
+
+    def test_default_notebooks_skip_testdata(self):
+        root = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, root)
+        os.makedirs(os.path.join(root, "notebooks", "testdata"))
+        for name in ("notebooks/10_b.ipynb", "notebooks/02_a.ipynb", "notebooks/testdata/x.ipynb", "notebooks/notes.md"):
+            open(os.path.join(root, name), "w").close()
+        got = [os.path.relpath(p, root) for p in run_notebooks.default_notebooks(root)]
+        self.assertEqual(got, ["notebooks/02_a.ipynb", "notebooks/10_b.ipynb"])
+        self.assertFalse(any("testdata" in p for p in run_notebooks.default_notebooks()))
+
+    def test_shell_failure_detection(self):
+        def cell(*stderr):
+            return {"outputs": [{"output_type": "stream", "name": "stderr", "text": t} for t in stderr]}
+        run_notebooks.check_shell_lines(cell("exit status 0\n", "fine\n"), 0)
+        run_notebooks.check_shell_lines(cell("the exit status 3 was expected\n"), 0)  # not a whole line
+        for bad in (cell("exit status 1\n"), cell("x\n", "\x1b[31mexit status 127\x1b[0m\n")):
+            with self.assertRaises(run_notebooks.ShellLineFailed):
+                run_notebooks.check_shell_lines(bad, 0)
+
+    def test_error_line_prefers_panic_then_compiler_message(self):
+        panic_cell = {"outputs": [
+            {"output_type": "stream", "name": "stderr", "text": "panic: boom\n\ngoroutine 1\nexit status 2\n"},
+            {"output_type": "error", "ename": "ERROR", "evalue": "exit status 2", "traceback": []}]}
+        self.assertEqual(run_notebooks.error_line(panic_cell), "panic: boom")
+        compile_cell = {"outputs": [{"output_type": "error", "ename": "ERROR",
+                                     "evalue": "# gonb_1\n./main.go:3:2: undefined: x\n", "traceback": []}]}
+        self.assertEqual(run_notebooks.error_line(compile_cell), "compile error: ./main.go:3:2: undefined: x")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
