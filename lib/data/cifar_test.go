@@ -178,6 +178,7 @@ func TestLoadCIFAROffline(t *testing.T) {
 }
 
 func TestLoadCIFARDownload(t *testing.T) {
+	t.Setenv("BLOCKREC_OFFLINE", "") // this test downloads from a local server
 	src := t.TempDir()
 	tr := genCIFAR(5, 2, 100, 20, 3)
 	te := genCIFAR(2, 2, 100, 20, 4)
