@@ -23,6 +23,7 @@ func runCIFAR(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	scale := fs.String("scale", "", "smoke, cpu or paper (default: $BLOCKREC_SCALE, else cpu)")
 	dataset := fs.String("data", "auto", "auto, cifar100, cifar10, standin, synthetic")
+	budget := fs.Duration("budget", 0, "with all: start no new Raptor fit after this much time (0: no limit); skipped fits are listed in the results")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: blockrec cifar [--scale S] [--data D] teachers|all|figures")
 		fs.PrintDefaults()
@@ -90,7 +91,8 @@ func runCIFAR(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.Arg(0) == "all" {
 		began := time.Now()
-		res, path, err := recipes.RunCIFARAndSave(b, plan, splits, stderr)
+		stop := func() bool { return *budget > 0 && time.Since(began) > *budget }
+		res, path, err := recipes.RunCIFARAndSave(b, plan, splits, stderr, stop)
 		if err != nil {
 			fmt.Fprintln(stderr, "cifar:", err)
 			return 1
@@ -101,6 +103,9 @@ func runCIFAR(args []string, stdout, stderr io.Writer) int {
 		for _, r := range append(res.Raptor, res.Baselines...) {
 			fmt.Fprintf(stdout, "raptor sd=%.2f k=%d %-17s seed %d: accuracy %.4f (teacher %.4f), last-layer R² %.3f\n",
 				r.SD, r.K, r.Kind, r.Seed, r.Result.Accuracy, r.Result.TeacherAccuracy, r.Result.R2[len(r.Result.R2)-1][recipes.ColAll])
+		}
+		for _, s := range res.Skipped {
+			fmt.Fprintf(stdout, "skipped (time budget): %s\n", s)
 		}
 		fmt.Fprintf(stdout, "done in %s; results in %s\n", time.Since(began).Round(time.Second), path)
 		return 0

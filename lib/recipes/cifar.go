@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/gomlx/gomlx/backends"
 
@@ -25,6 +26,7 @@ type CIFARResults struct {
 	Baselines  []RaptorRun      `json:"baselines"` // random phases on the baseline teacher
 	BaselineSD float64          `json:"baseline_sd"`
 	Swaps      []SwapRun        `json:"swaps"`
+	Skipped    []string         `json:"skipped,omitempty"` // fits left out by the time budget
 }
 
 // TeacherSummary is one teacher of the SD sweep with its phase structure.
@@ -62,12 +64,17 @@ const (
 	KindRandomShuffle    = "random-shuffle"
 )
 
-// RunCIFAR runs (or reloads) the whole CIFAR experiment of a plan on splits: the teacher sweep,
-// similarity matrices and phases, Raptor with K blocks on max-cut phases for every teacher,
-// max-cut versus random phases on one teacher, and layer swaps. Progress goes to progress.
-func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress io.Writer) (*CIFARResults, error) {
+// RunCIFAR runs (or reloads) the whole CIFAR experiment of a plan on splits, in this order: the
+// teacher sweep with similarity matrices, phases and activation caches; Raptor with K blocks on
+// max-cut phases for every teacher (smallest K first); layer swaps; max-cut versus random phases
+// on the middle teacher. When stop reports true before a Raptor fit starts (a time budget), the
+// remaining fits are skipped and listed in Skipped: the results are partial and say so.
+func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress io.Writer, stop func() bool) (*CIFARResults, error) {
 	if progress == nil {
 		progress = io.Discard
+	}
+	if stop == nil {
+		stop = func() bool { return false }
 	}
 	res := &CIFARResults{Scale: string(plan.Scale), Dataset: splits.Name(), Provenance: splits.Provenance(),
 		Model: fmt.Sprintf("ViT dim %d, %d layers, %d heads, patch %d, %s MLP", plan.Model.Dim, plan.Model.Depth,
@@ -76,13 +83,20 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 	val := splits.Test.Subset(min(plan.EvalImages(), splits.Test.Len()), 12)
 	probe := splits.Test.Subset(min(plan.ProbeImages, splits.Test.Len()), 13)
 
+	type teacherRun struct {
+		teacher *TrainedViT
+		summary *TeacherSummary
+		caches  *TeacherCaches
+		dir     string
+	}
+	var runs []teacherRun
 	for _, sd := range plan.SDRates {
 		teacher, err := plan.Teacher(b, splits, sd, progress)
 		if err != nil {
 			return nil, err
 		}
-		run := filepath.Join(teacher.Dir, "analysis")
-		summary, err := cached(filepath.Join(run, "phases.json"), func() (*TeacherSummary, error) {
+		dir := filepath.Join(teacher.Dir, "analysis")
+		summary, err := cached(filepath.Join(dir, "phases.json"), func() (*TeacherSummary, error) {
 			w, err := Similarity(b, teacher, probe, probe.Len())
 			if err != nil {
 				return nil, err
@@ -98,61 +112,94 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 			return nil, err
 		}
 		res.Teachers = append(res.Teachers, *summary)
-
-		caches, err := ComputeTeacherCaches(b, teacher, raptorTrain, val, run, raptor.Float32, progress)
+		caches, err := ComputeTeacherCaches(b, teacher, raptorTrain, val, dir, raptor.Float32, progress)
 		if err != nil {
 			return nil, err
 		}
-		for _, rep := range summary.Phases {
-			r, err := plan.fit(b, teacher, caches, rep.Contiguous, filepath.Join(run, fmt.Sprintf("raptor-k%d-maxcut", rep.K)), progress)
-			if err != nil {
-				return nil, err
-			}
-			res.Raptor = append(res.Raptor, RaptorRun{SD: sd, K: rep.K, Kind: KindMaxCut, Result: *r})
-		}
-		if sd == res.BaselineSD {
-			for _, rep := range summary.Phases {
-				if rep.K < 2 {
+		runs = append(runs, teacherRun{teacher, summary, caches, dir})
+	}
+
+	// Raptor on max-cut phases: every K for every teacher, smallest K first.
+	for _, k := range plan.Ks {
+		for _, r := range runs {
+			for _, rep := range r.summary.Phases {
+				if rep.K != k {
 					continue
 				}
-				for seed := uint64(1); seed <= uint64(plan.BaselineSeeds); seed++ {
-					contiguous, err := phases.RandomContiguous(plan.Model.Depth, rep.K, seed)
-					if err != nil {
-						return nil, err
-					}
-					shuffled, err := phases.RandomShuffled(rep.Contiguous.Sizes(), seed)
-					if err != nil {
-						return nil, err
-					}
-					for _, c := range []struct {
-						kind string
-						p    phases.Partition
-					}{{KindRandomContiguous, contiguous}, {KindRandomShuffle, shuffled}} {
-						dir := filepath.Join(run, fmt.Sprintf("raptor-k%d-%s-seed%d", rep.K, c.kind, seed))
-						r, err := plan.fit(b, teacher, caches, c.p, dir, progress)
-						if err != nil {
-							return nil, err
-						}
-						res.Baselines = append(res.Baselines, RaptorRun{SD: sd, K: rep.K, Kind: c.kind, Seed: seed, Result: *r})
-					}
+				name := fmt.Sprintf("raptor-k%d-maxcut", k)
+				if stop() && !finished(filepath.Join(r.dir, name)) {
+					res.Skipped = append(res.Skipped, fmt.Sprintf("p=%.2f K=%d max-cut", r.summary.SD, k))
+					continue
 				}
+				fit, err := plan.fit(b, r.teacher, r.caches, rep.Contiguous, filepath.Join(r.dir, name), progress)
+				if err != nil {
+					return nil, err
+				}
+				res.Raptor = append(res.Raptor, RaptorRun{SD: r.summary.SD, K: k, Kind: KindMaxCut, Result: *fit})
 			}
 		}
-		swaps, err := cached(filepath.Join(run, "swaps.json"), func() (*[]SwapRun, error) {
-			return plan.layerSwaps(b, teacher, summary, val, sd)
+	}
+
+	// Layer swaps (no training).
+	for _, r := range runs {
+		swaps, err := cached(filepath.Join(r.dir, "swaps.json"), func() (*[]SwapRun, error) {
+			return plan.layerSwaps(b, r.teacher, r.summary, val, r.summary.SD)
 		})
 		if err != nil {
 			return nil, err
 		}
 		res.Swaps = append(res.Swaps, *swaps...)
 	}
+
+	// Max-cut against random phases on the baseline teacher, seed by seed.
+	for _, r := range runs {
+		if r.summary.SD != res.BaselineSD {
+			continue
+		}
+		for seed := uint64(1); seed <= uint64(plan.BaselineSeeds); seed++ {
+			for _, rep := range r.summary.Phases {
+				if !slices.Contains(plan.BaselineKs, rep.K) {
+					continue
+				}
+				contiguous, err := phases.RandomContiguous(plan.Model.Depth, rep.K, seed)
+				if err != nil {
+					return nil, err
+				}
+				shuffled, err := phases.RandomShuffled(rep.Contiguous.Sizes(), seed)
+				if err != nil {
+					return nil, err
+				}
+				for _, c := range []struct {
+					kind string
+					p    phases.Partition
+				}{{KindRandomContiguous, contiguous}, {KindRandomShuffle, shuffled}} {
+					dir := filepath.Join(r.dir, fmt.Sprintf("raptor-k%d-%s-seed%d", rep.K, c.kind, seed))
+					if stop() && !finished(dir) {
+						res.Skipped = append(res.Skipped, fmt.Sprintf("p=%.2f K=%d %s seed %d", r.summary.SD, rep.K, c.kind, seed))
+						continue
+					}
+					fit, err := plan.fit(b, r.teacher, r.caches, c.p, dir, progress)
+					if err != nil {
+						return nil, err
+					}
+					res.Baselines = append(res.Baselines, RaptorRun{SD: r.summary.SD, K: rep.K, Kind: c.kind, Seed: seed, Result: *fit})
+				}
+			}
+		}
+	}
 	return res, nil
+}
+
+// finished tells whether a Raptor fit folder holds its result.
+func finished(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "result.json"))
+	return err == nil
 }
 
 // fit trains one Raptor with the plan's step counts.
 func (p CIFARPlan) fit(b backends.Backend, t *TrainedViT, caches *TeacherCaches, part phases.Partition, dir string, progress io.Writer) (*RaptorResult, error) {
 	spec := DefaultRaptorSpec(part, p.RaptorSteps, p.RaptorSteps)
-	spec.Batch = p.BatchSize
+	spec.Batch, spec.LR, spec.LayerScale = p.RaptorBatch, p.RaptorLR, p.RaptorLayerScale
 	return FitRaptor(b, t, caches, spec, dir, progress)
 }
 
@@ -239,8 +286,8 @@ func (p CIFARPlan) ResultsPath(dataset string) (string, error) {
 
 // RunCIFARAndSave runs RunCIFAR and saves its results (see ResultsPath), so later notebook cells
 // and `blockrec cifar figures` can read them with ReadCIFARResults.
-func RunCIFARAndSave(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress io.Writer) (*CIFARResults, string, error) {
-	res, err := RunCIFAR(b, plan, splits, progress)
+func RunCIFARAndSave(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress io.Writer, stop func() bool) (*CIFARResults, string, error) {
+	res, err := RunCIFAR(b, plan, splits, progress, stop)
 	if err != nil {
 		return nil, "", err
 	}

@@ -22,9 +22,10 @@ func TestRunCIFARPipeline(t *testing.T) {
 	m := vit.Config{ImageSize: 16, PatchSize: 8, Channels: 3, Dim: 16, Depth: 4, Heads: 2, MLPHidden: 32,
 		MLP: vit.MLPGELU, LayerNormEps: 1e-6, HeadInput: vit.HeadCLS}
 	plan := CIFARPlan{Scale: notebook.Smoke, Model: m, SDRates: []float64{0, 0.5}, Epochs: 1, BatchSize: 32,
-		ProbeImages: 32, Ks: []int{1, 2, 3}, RaptorSteps: 3, RaptorTrainImages: 64, BaselineSeeds: 2, TestImages: 64}
+		ProbeImages: 32, Ks: []int{1, 2, 3}, RaptorSteps: 3, RaptorTrainImages: 64, RaptorBatch: 16, RaptorLR: 1e-3, RaptorLayerScale: 0.1,
+		BaselineSeeds: 2, BaselineKs: []int{2, 3}, TestImages: 64}
 	splits := syntheticSplits()
-	res, err := RunCIFAR(b, plan, splits, io.Discard)
+	res, err := RunCIFAR(b, plan, splits, io.Discard, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestRunCIFARPipeline(t *testing.T) {
 		t.Error("no layer-swap results")
 	}
 	// A second run reuses every cached piece and gives the same results.
-	again, err := RunCIFAR(b, plan, splits, io.Discard)
+	again, err := RunCIFAR(b, plan, splits, io.Discard, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,5 +74,29 @@ func TestRunCIFARPipeline(t *testing.T) {
 		if !strings.Contains(c, want) {
 			t.Errorf("conclusion lacks %q:\n%s", want, c)
 		}
+	}
+}
+
+// TestRunCIFARBudget: with the budget already spent, no new Raptor fit starts, finished ones are
+// still reported, and the skipped ones are listed.
+func TestRunCIFARBudget(t *testing.T) {
+	b := backend.MustNew()
+	t.Setenv(notebook.CacheEnv, t.TempDir())
+	m := vit.Config{ImageSize: 16, PatchSize: 8, Channels: 3, Dim: 16, Depth: 4, Heads: 2, MLPHidden: 32,
+		MLP: vit.MLPGELU, LayerNormEps: 1e-6, HeadInput: vit.HeadCLS}
+	plan := CIFARPlan{Scale: notebook.Smoke, Model: m, SDRates: []float64{0.5}, Epochs: 1, BatchSize: 32,
+		ProbeImages: 32, Ks: []int{1, 2}, RaptorSteps: 2, RaptorTrainImages: 32, RaptorBatch: 16, RaptorLR: 1e-3,
+		RaptorLayerScale: 0.1, BaselineSeeds: 1, BaselineKs: []int{2}, TestImages: 32}
+	fits := 0
+	stop := func() bool { fits++; return fits > 1 } // allow only the first fit to start
+	res, err := RunCIFAR(b, plan, syntheticSplits(), io.Discard, stop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Raptor) != 1 || len(res.Baselines) != 0 || len(res.Skipped) != 3 {
+		t.Fatalf("got %d fits, %d baselines, skipped %v; want 1, 0 and 3 skipped", len(res.Raptor), len(res.Baselines), res.Skipped)
+	}
+	if !strings.Contains(res.Conclusion(), "partial") {
+		t.Errorf("the conclusion of a partial run must say so:\n%s", res.Conclusion())
 	}
 }

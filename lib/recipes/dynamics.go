@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -158,7 +159,7 @@ func (s DynamicsSubject) images(ds *data.Dataset, idx []int) ([]float32, error) 
 // RunFrom returns a dynamics.RunFrom on the subject for images of h×w pixels: it continues the
 // forward pass of one image from the hidden state after block `layer` (0 = embedding output) and
 // returns the final hidden state (before the final LayerNorm), compiling one graph per starting
-// layer on first use.
+// layer on first use. The function is not safe for concurrent use.
 func (s DynamicsSubject) RunFrom(b backends.Backend, h, w int) dynamics.RunFrom {
 	depth := s.Model.Config.Depth
 	tokens, dim := s.Model.Layout(h, w).NumTokens(), s.Model.Config.Dim
@@ -199,9 +200,14 @@ func (s DynamicsSubject) RunFrom(b backends.Backend, h, w int) dynamics.RunFrom 
 	}
 }
 
+// dynamicsMethod changes whenever RunDynamics computes something differently, so that results
+// cached by an older version are recomputed.
+const dynamicsMethod = "2: images streamed in a seeded random order"
+
 // DynamicsKey says what a result was computed from; a cached result is reused only when its key
 // equals the requested one.
 type DynamicsKey struct {
+	Method  string         `json:"method"`
 	Subject string         `json:"subject"`
 	Version string         `json:"version"`
 	Model   vit.Config     `json:"model"`
@@ -268,8 +274,9 @@ func (r *DynamicsResult) Boundaries(k int) []int {
 	return nil
 }
 
-// RunDynamics streams cfg.Images images of ds (a seeded subset, in data-set order) through the
-// subject once and runs every analysis of the paper's section 7 on them: direction convergence,
+// RunDynamics streams cfg.Images images of ds (a seeded subset, in a seeded random order, so that
+// the first SelfCorrectionImages and TrajectoryImages are a random sample even of a data set
+// sorted by class) through the subject once and runs every analysis of the paper's section 7 on them: direction convergence,
 // angular speed and its boundary test against the max-cut phases of the same images' layer
 // dissimilarity matrix, self-correction (CLS-only and patches-only perturbations on the first
 // SelfCorrectionImages), the update field (stable rank, singular values, coherence) and PCA
@@ -289,6 +296,7 @@ func RunDynamics(b backends.Backend, s DynamicsSubject, ds *data.Dataset, cfg Dy
 		cfg.BatchSize = 32
 	}
 	sub := ds.Subset(cfg.Images, cfg.Seed)
+	order := rand.New(rand.NewPCG(cfg.Seed, 0x6f72646572)).Perm(sub.Len())
 	h, w := s.imageSize(ds)
 	layout := s.Model.Layout(h, w)
 	L := s.Model.Config.Depth
@@ -336,10 +344,11 @@ func RunDynamics(b backends.Backend, s DynamicsSubject, ds *data.Dataset, cfg Dy
 		return nil, err
 	}
 	for start := 0; start < sub.Len(); start += cfg.BatchSize {
-		idx := seqRange(start, min(start+cfg.BatchSize, sub.Len()))
+		end := min(start+cfg.BatchSize, sub.Len())
+		idx := order[start:end]
 		imgs, err := s.images(sub, idx)
 		if err != nil {
-			return nil, fmt.Errorf("dynamics recipe: images %d..%d: %w", idx[0], idx[len(idx)-1], err)
+			return nil, fmt.Errorf("dynamics recipe: images %d..%d of the stream: %w", start, end-1, err)
 		}
 		err = ex.Run(imgs, len(idx), h, w, func(eb *vit.ExtractedBatch) error {
 			for i := 0; i < eb.States.Images; i++ {
@@ -358,7 +367,7 @@ func RunDynamics(b backends.Backend, s DynamicsSubject, ds *data.Dataset, cfg Dy
 				}
 				if id < cfg.TrajectoryImages {
 					traced = append(traced, compactPaths(st, layout))
-					labels = append(labels, int(sub.Labels[id]))
+					labels = append(labels, int(sub.Labels[idx[eb.Start+i]]))
 				}
 			}
 			return nil
@@ -366,8 +375,8 @@ func RunDynamics(b backends.Backend, s DynamicsSubject, ds *data.Dataset, cfg Dy
 		if err != nil {
 			return nil, fmt.Errorf("dynamics recipe: %w", err)
 		}
-		fmt.Fprintf(progress, "dynamics: %d/%d images (%d perturbed), %.1f s\n", idx[len(idx)-1]+1, sub.Len(),
-			min(idx[len(idx)-1]+1, cfg.SelfCorrectionImages), time.Since(began).Seconds())
+		fmt.Fprintf(progress, "dynamics: %d/%d images (%d perturbed), %.1f s\n", end, sub.Len(),
+			min(end, cfg.SelfCorrectionImages), time.Since(began).Seconds())
 	}
 
 	r := &DynamicsResult{Layout: layout, FinalLayer: L, Similarity: sim.Matrix(), ClassNames: ds.ClassNames, DatasetName: ds.Name,
@@ -423,7 +432,7 @@ func dynamicsKey(s DynamicsSubject, ds *data.Dataset, cfg DynamicsConfig) Dynami
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 32
 	}
-	return DynamicsKey{Subject: s.Name, Version: s.Version, Model: s.Model.Config, Dataset: ds.Provenance(), Split: ds.Split, Config: cfg}
+	return DynamicsKey{Method: dynamicsMethod, Subject: s.Name, Version: s.Version, Model: s.Model.Config, Dataset: ds.Provenance(), Split: ds.Split, Config: cfg}
 }
 
 // compactPaths keeps one image's CLS token and mean patch token per layer (a 2-token state).
@@ -462,14 +471,6 @@ func project(fit *dynamics.PCAFit, compact hidden.Layout, traced []*hidden.State
 		}
 	}
 	return tr.Result(), nil
-}
-
-func seqRange(from, to int) []int {
-	out := make([]int, 0, to-from)
-	for i := from; i < to; i++ {
-		out = append(out, i)
-	}
-	return out
 }
 
 // DynamicsCachePath is where CachedDynamics keeps the result of a subject on a data set: the

@@ -78,6 +78,27 @@ func extractStates(b backends.Backend, s DynamicsSubject, ds *data.Dataset, n in
 	return out, err
 }
 
+func seqRange(from, to int) []int {
+	out := make([]int, 0, to-from)
+	for i := from; i < to; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+// byClass returns ds with its images sorted by class (as some image folders are).
+func byClass(ds *data.Dataset) *data.Dataset {
+	var idx []int
+	for c := 0; c < ds.NumClasses; c++ {
+		for i, l := range ds.Labels {
+			if int(l) == c {
+				idx = append(idx, i)
+			}
+		}
+	}
+	return ds.Select(idx)
+}
+
 // maxRelDiff is max |a−b| / max |b|.
 func maxRelDiff(a, b []float32) float64 {
 	var d, m float64
@@ -139,7 +160,7 @@ func TestRunFromReproducesForward(t *testing.T) {
 // out, the caching, and the JSON round trip.
 func TestDynamicsEndToEnd(t *testing.T) {
 	b := backend.MustNew()
-	ds := data.Synthetic(24, 16, 4, 5)
+	ds := byClass(data.Synthetic(24, 16, 4, 5))
 	s := randomSubject(t, b, ds)
 	cfg := DynamicsConfig{Images: 12, SelfCorrectionImages: 3, TrajectoryImages: 5, Epsilon: 0.1,
 		Ks: []int{2, 3}, SummaryK: 3, Permutations: 200, TopK: 4, BatchSize: 5, Seed: 2}
@@ -199,6 +220,14 @@ func TestDynamicsEndToEnd(t *testing.T) {
 				t.Errorf("%v trajectory %d: %d points, want %d", tr.Kind, i, len(p.X), L+1)
 			}
 		}
+	}
+	// The data set is sorted by class; the traced images must still be a sample of several classes.
+	classes := map[int]bool{}
+	for _, p := range r.TrajectoriesCLS.Trajectories {
+		classes[p.Label] = true
+	}
+	if len(classes) < 2 {
+		t.Errorf("the 5 traced images are all of one class: images are not streamed in random order")
 	}
 	sm := r.Summary
 	if len(sm.Convergence) != 3 || len(sm.SpeedBoundaries) != 3 || sm.StableRank == nil || sm.Coherence == nil || sm.SelfCorrection == nil {
