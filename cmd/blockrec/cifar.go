@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/blockrec/blockrec/lib/backend"
@@ -23,6 +25,7 @@ func runCIFAR(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	scale := fs.String("scale", "", "smoke, cpu or paper (default: $BLOCKREC_SCALE, else cpu)")
 	dataset := fs.String("data", "auto", "auto, cifar100, cifar10, standin, synthetic")
+	sdList := fs.String("sd", "", "comma-separated stochastic-depth rates overriding the scale's sweep (e.g. 0,0.3)")
 	budget := fs.Duration("budget", 0, "with all: start no new Raptor fit after this much time (0: no limit); skipped fits are listed in the results")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: blockrec cifar [--scale S] [--data D] teachers|all|figures")
@@ -49,6 +52,17 @@ func runCIFAR(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	plan := recipes.CIFARPlanFor(level)
+	if *sdList != "" {
+		plan.SDRates = nil
+		for _, f := range strings.Split(*sdList, ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil || v < 0 || v >= 1 {
+				fmt.Fprintf(stderr, "cifar: --sd %q: each rate must be a number in [0, 1)\n", *sdList)
+				return 2
+			}
+			plan.SDRates = append(plan.SDRates, v)
+		}
+	}
 	splits, err := data.Open(context.Background(), data.Options{Only: kind, Logf: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }})
 	if err != nil {
 		fmt.Fprintln(stderr, "cifar:", err)
