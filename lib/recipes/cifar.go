@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 
 	"github.com/gomlx/gomlx/backends"
 
@@ -64,10 +65,9 @@ const (
 	KindRandomShuffle    = "random-shuffle"
 )
 
-// RunCIFAR runs (or reloads) the whole CIFAR experiment of a plan on splits, in this order: the
-// teacher sweep with similarity matrices, phases and activation caches; Raptor with K blocks on
-// max-cut phases for every teacher (smallest K first); layer swaps; max-cut versus random phases
-// on the middle teacher. When stop reports true before a Raptor fit starts (a time budget), the
+// RunCIFAR runs (or reloads) the whole CIFAR experiment of a plan on splits: the teacher sweep
+// with similarity matrices, phases and activation caches; Raptor with K blocks on max-cut phases
+// for every teacher; layer swaps; max-cut versus random phases on the middle teacher. When stop reports true before a Raptor fit starts (a time budget), the
 // remaining fits are skipped and listed in Skipped: the results are partial and say so.
 func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress io.Writer, stop func() bool) (*CIFARResults, error) {
 	if progress == nil {
@@ -119,28 +119,79 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 		runs = append(runs, teacherRun{teacher, summary, caches, dir})
 	}
 
-	// Raptor on max-cut phases: every K for every teacher, smallest K first.
-	for _, k := range plan.Ks {
-		for _, r := range runs {
-			for _, rep := range r.summary.Phases {
-				if rep.K != k {
-					continue
+	// Raptor fits run in order of how much they tell, so that a time budget cuts the least
+	// informative ones: max-cut fits at the K compared with random phases, then layer swaps (no
+	// training), then the first seed of random phases, then the other K, then the other seeds.
+	maxCut := func(ks func(int) bool) error {
+		for _, k := range plan.Ks {
+			if !ks(k) {
+				continue
+			}
+			for _, r := range runs {
+				for _, rep := range r.summary.Phases {
+					if rep.K != k {
+						continue
+					}
+					name := fmt.Sprintf("raptor-k%d-maxcut", k)
+					if stop() && !finished(filepath.Join(r.dir, name)) {
+						res.Skipped = append(res.Skipped, fmt.Sprintf("p=%.2f K=%d max-cut", r.summary.SD, k))
+						continue
+					}
+					fit, err := plan.fit(b, r.teacher, r.caches, rep.Contiguous, filepath.Join(r.dir, name), progress)
+					if err != nil {
+						return err
+					}
+					res.Raptor = append(res.Raptor, RaptorRun{SD: r.summary.SD, K: k, Kind: KindMaxCut, Result: *fit})
 				}
-				name := fmt.Sprintf("raptor-k%d-maxcut", k)
-				if stop() && !finished(filepath.Join(r.dir, name)) {
-					res.Skipped = append(res.Skipped, fmt.Sprintf("p=%.2f K=%d max-cut", r.summary.SD, k))
-					continue
-				}
-				fit, err := plan.fit(b, r.teacher, r.caches, rep.Contiguous, filepath.Join(r.dir, name), progress)
-				if err != nil {
-					return nil, err
-				}
-				res.Raptor = append(res.Raptor, RaptorRun{SD: r.summary.SD, K: k, Kind: KindMaxCut, Result: *fit})
 			}
 		}
+		return nil
 	}
-
-	// Layer swaps (no training).
+	baselines := func(seeds func(uint64) bool) error {
+		for _, r := range runs {
+			if r.summary.SD != res.BaselineSD {
+				continue
+			}
+			for seed := uint64(1); seed <= uint64(plan.BaselineSeeds); seed++ {
+				if !seeds(seed) {
+					continue
+				}
+				for _, rep := range r.summary.Phases {
+					if !slices.Contains(plan.BaselineKs, rep.K) {
+						continue
+					}
+					contiguous, err := phases.RandomContiguous(plan.Model.Depth, rep.K, seed)
+					if err != nil {
+						return err
+					}
+					shuffled, err := phases.RandomShuffled(rep.Contiguous.Sizes(), seed)
+					if err != nil {
+						return err
+					}
+					for _, c := range []struct {
+						kind string
+						p    phases.Partition
+					}{{KindRandomContiguous, contiguous}, {KindRandomShuffle, shuffled}} {
+						dir := filepath.Join(r.dir, fmt.Sprintf("raptor-k%d-%s-seed%d", rep.K, c.kind, seed))
+						if stop() && !finished(dir) {
+							res.Skipped = append(res.Skipped, fmt.Sprintf("p=%.2f K=%d %s seed %d", r.summary.SD, rep.K, c.kind, seed))
+							continue
+						}
+						fit, err := plan.fit(b, r.teacher, r.caches, c.p, dir, progress)
+						if err != nil {
+							return err
+						}
+						res.Baselines = append(res.Baselines, RaptorRun{SD: r.summary.SD, K: rep.K, Kind: c.kind, Seed: seed, Result: *fit})
+					}
+				}
+			}
+		}
+		return nil
+	}
+	compared := func(k int) bool { return slices.Contains(plan.BaselineKs, k) }
+	if err := maxCut(compared); err != nil {
+		return nil, err
+	}
 	for _, r := range runs {
 		swaps, err := cached(filepath.Join(r.dir, "swaps.json"), func() (*[]SwapRun, error) {
 			return plan.layerSwaps(b, r.teacher, r.summary, val, r.summary.SD)
@@ -150,43 +201,21 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 		}
 		res.Swaps = append(res.Swaps, *swaps...)
 	}
-
-	// Max-cut against random phases on the baseline teacher, seed by seed.
-	for _, r := range runs {
-		if r.summary.SD != res.BaselineSD {
-			continue
-		}
-		for seed := uint64(1); seed <= uint64(plan.BaselineSeeds); seed++ {
-			for _, rep := range r.summary.Phases {
-				if !slices.Contains(plan.BaselineKs, rep.K) {
-					continue
-				}
-				contiguous, err := phases.RandomContiguous(plan.Model.Depth, rep.K, seed)
-				if err != nil {
-					return nil, err
-				}
-				shuffled, err := phases.RandomShuffled(rep.Contiguous.Sizes(), seed)
-				if err != nil {
-					return nil, err
-				}
-				for _, c := range []struct {
-					kind string
-					p    phases.Partition
-				}{{KindRandomContiguous, contiguous}, {KindRandomShuffle, shuffled}} {
-					dir := filepath.Join(r.dir, fmt.Sprintf("raptor-k%d-%s-seed%d", rep.K, c.kind, seed))
-					if stop() && !finished(dir) {
-						res.Skipped = append(res.Skipped, fmt.Sprintf("p=%.2f K=%d %s seed %d", r.summary.SD, rep.K, c.kind, seed))
-						continue
-					}
-					fit, err := plan.fit(b, r.teacher, r.caches, c.p, dir, progress)
-					if err != nil {
-						return nil, err
-					}
-					res.Baselines = append(res.Baselines, RaptorRun{SD: r.summary.SD, K: rep.K, Kind: c.kind, Seed: seed, Result: *fit})
-				}
-			}
-		}
+	if err := baselines(func(seed uint64) bool { return seed == 1 }); err != nil {
+		return nil, err
 	}
+	if err := maxCut(func(k int) bool { return !compared(k) }); err != nil {
+		return nil, err
+	}
+	if err := baselines(func(seed uint64) bool { return seed > 1 }); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(res.Raptor, func(i, j int) bool {
+		if res.Raptor[i].SD != res.Raptor[j].SD {
+			return res.Raptor[i].SD < res.Raptor[j].SD
+		}
+		return res.Raptor[i].K < res.Raptor[j].K
+	})
 	return res, nil
 }
 
