@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -24,7 +25,7 @@ func microDINOv2(t *testing.T) DINOv2Options {
 	tiny := TinyDINOv2Config()
 	tiny.NumHiddenLayers, tiny.NumRegisterTokens = 6, 2
 	plan := DINOv2Plan{Scale: notebook.Smoke, TrainImages: 64, TestImages: 32, Ks: []int{2, 3}, Stage1Steps: 3, Stage2Steps: 3,
-		Batch: 16, CacheDType: raptor.Float32, ProbeEpochs: 5, ProbeLR: 1e-3, RetrainProbe: true, SwapTrials: 1}
+		Batch: 16, RaptorLR: 1e-3, RaptorLayerScale: 0.1, CacheDType: raptor.Float32, ProbeEpochs: 5, ProbeLR: 1e-3, RetrainProbe: true, SwapTrials: 1}
 	return DINOv2Options{Scale: notebook.Smoke, Splits: syntheticSplits(), Ref: "facebook/dinov2-not-a-model",
 		Tiny: &tiny, Plan: &plan, CacheRoot: t.TempDir(), ADE20kDir: "", NYUv2Dir: ""}
 }
@@ -229,4 +230,11 @@ func TestTinyDINOv2Config(t *testing.T) {
 	if c.NumHiddenLayers != 8 || c.NumRegisterTokens != 4 || c.ModelType != dinov2.ModelTypeWithRegisters {
 		t.Errorf("tiny config %+v: want 8 blocks and 4 registers (with-registers model)", c)
 	}
+}
+
+// ExampleDINOv2PlanFor shows how much the smoke scale runs with the tiny checkpoint.
+func ExampleDINOv2PlanFor() {
+	p := DINOv2PlanFor(notebook.Smoke, false)
+	fmt.Printf("%d train / %d test images, K=%v, %d+%d Raptor steps, batch %d\n", p.TrainImages, p.TestImages, p.Ks, p.Stage1Steps, p.Stage2Steps, p.Batch)
+	// Output: 512 train / 256 test images, K=[2 3 4], 20+20 Raptor steps, batch 32
 }
