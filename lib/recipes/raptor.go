@@ -133,7 +133,7 @@ func DefaultRaptorSpec(p phases.Partition, stage1, stage2 int) RaptorSpec {
 type RaptorResult struct {
 	Partition       string      `json:"partition"`
 	K               int         `json:"k"`
-	Accuracy        float64     `json:"accuracy"`         // teacher's head on Raptor's output
+	Accuracy        float64     `json:"accuracy"`         // teacher's head on Raptor's output (-1 without a head)
 	TeacherAccuracy float64     `json:"teacher_accuracy"` // on the same images
 	R2              [][]float64 `json:"r2"`               // [layer 1..L][CLS, registers, patches, all]; -1 for an empty group
 	Cosine          [][]float64 `json:"cosine"`
@@ -242,7 +242,8 @@ func FitRaptor(b backends.Backend, t *TrainedViT, caches *TeacherCaches, spec Ra
 	if err != nil {
 		return nil, err
 	}
-	res := &RaptorResult{Partition: spec.Partition.String(), K: rcfg.K(), Accuracy: ev.Accuracy, TeacherAccuracy: ev.TeacherAccuracy,
+	// A teacher without a classification head has no accuracy: stored as -1, like empty groups.
+	res := &RaptorResult{Partition: spec.Partition.String(), K: rcfg.K(), Accuracy: finiteOr(ev.Accuracy, -1), TeacherAccuracy: finiteOr(ev.TeacherAccuracy, -1),
 		ValImages: ev.Images, Seconds: time.Since(began).Seconds(), Finished: time.Now().UTC().Format(time.RFC3339)}
 	for l := range tcfg.Depth {
 		var r2, cos []float64
