@@ -232,11 +232,24 @@ func (p CIFARPlan) fit(b backends.Backend, t *TrainedViT, caches *TeacherCaches,
 	return FitRaptor(b, t, caches, spec, dir, progress)
 }
 
-// layerSwaps measures intra- and inter-phase swaps of 1..3 layers on the K=3 max-cut phases (or
-// the largest K below 3).
+// layerSwaps measures the plan's layer swaps on one teacher (see LayerSwaps).
 func (p CIFARPlan) layerSwaps(b backends.Backend, t *TrainedViT, s *TeacherSummary, val *data.Dataset, sd float64) (*[]SwapRun, error) {
+	runs, err := LayerSwaps(b, t, s.Phases, val, p.SwapTrials(), 256)
+	if err != nil {
+		return nil, err
+	}
+	for i := range *runs {
+		(*runs)[i].SD = sd
+	}
+	return runs, nil
+}
+
+// LayerSwaps measures, without training, the teacher's accuracy on val when 1..3 of its layers
+// run the weights of another layer of the same max-cut phase (intra) or of another phase
+// (inter), on the K=3 phases of reports (or the largest K below 3), `trials` random draws each.
+func LayerSwaps(b backends.Backend, t *TrainedViT, reports []PhaseReport, val *data.Dataset, trials, batch int) (*[]SwapRun, error) {
 	var part phases.Partition
-	for _, rep := range s.Phases {
+	for _, rep := range reports {
 		if rep.K >= 2 && rep.K <= 3 {
 			part = rep.Contiguous
 		}
@@ -251,7 +264,7 @@ func (p CIFARPlan) layerSwaps(b backends.Backend, t *TrainedViT, s *TeacherSumma
 	}
 	// Each evaluation needs its own pass over the images.
 	accuracy := func(order []int) (float64, error) {
-		batches, err := datasetBatches(val, 256)
+		batches, err := datasetBatches(val, batch)
 		if err != nil {
 			return 0, err
 		}
@@ -267,11 +280,11 @@ func (p CIFARPlan) layerSwaps(b backends.Backend, t *TrainedViT, s *TeacherSumma
 	}
 	for _, kind := range []raptor.SwapKind{raptor.Intra, raptor.Inter} {
 		for n := 1; n <= 3; n++ {
-			orders, err := raptor.SwapOrders(part, kind, n, p.SwapTrials(), uint64(n))
+			orders, err := raptor.SwapOrders(part, kind, n, trials, uint64(n))
 			if err != nil {
 				continue // not enough eligible layers for n swaps of this kind
 			}
-			run := SwapRun{SD: sd, Kind: string(kind), N: n, Teacher: base}
+			run := SwapRun{Kind: string(kind), N: n, Teacher: base}
 			for _, order := range orders {
 				acc, err := accuracy(order)
 				if err != nil {

@@ -528,7 +528,7 @@ func RunDINOv2(b backends.Backend, opts DINOv2Options, progress io.Writer) (*DIN
 		}
 	}
 	swaps, err := cached(filepath.Join(run, "swaps.json"), func() (*[]SwapRun, error) {
-		return swapRuns(b, headed, res.Phases, testSet, plan.SwapTrials)
+		return LayerSwaps(b, headed, res.Phases, testSet, plan.SwapTrials, 128)
 	})
 	if err != nil {
 		return nil, err
@@ -681,16 +681,11 @@ func withProbeHead(m *dinov2.Model, head *probes.Linear) (*TrainedViT, error) {
 // loadRaptor rebuilds the Raptor model a FitRaptor run in dir trained (as FitRaptor configures
 // it) and loads its final weights.
 func loadRaptor(t *TrainedViT, spec RaptorSpec, dir string) (*raptor.Model, *context.Context, error) {
-	assign, err := raptor.AssignFromPartition(spec.Partition)
+	m, err := RaptorModel(t.Model.Config, spec)
 	if err != nil {
 		return nil, nil, err
 	}
-	rcfg := raptor.ForTeacher(t.Model.Config, assign)
-	rcfg.DepthScaling, rcfg.LayerScaleInit, rcfg.MLP = spec.DepthScaling, spec.LayerScale, spec.MLP
-	m, err := raptor.New(rcfg)
-	if err != nil {
-		return nil, nil, err
-	}
+	rcfg := m.Config
 	ctx := context.New()
 	var ckpts []string
 	if spec.Stage2Steps > 0 {
@@ -802,58 +797,6 @@ func evaluateRaptorProbe(b backends.Backend, t *TrainedViT, caches *TeacherCache
 		out.Retrained = score
 	}
 	return out, nil
-}
-
-// swapRuns measures the probe accuracy of the teacher with 1..3 layers swapped within or across
-// the phases of the swap partition (K=3, else the largest K below it).
-func swapRuns(b backends.Backend, t *TrainedViT, reports []PhaseReport, val *data.Dataset, trials int) (*[]SwapRun, error) {
-	var part phases.Partition
-	for _, rep := range reports {
-		if rep.K >= 2 && rep.K <= 3 {
-			part = rep.Contiguous
-		}
-	}
-	out := []SwapRun{}
-	if part == nil {
-		return &out, nil
-	}
-	tctx, err := teacherContext(t)
-	if err != nil {
-		return nil, err
-	}
-	accuracy := func(order []int) (float64, error) {
-		batches, err := datasetBatches(val, 128)
-		if err != nil {
-			return 0, err
-		}
-		return raptor.OrderAccuracy(b, tctx, t.Model, order, batches)
-	}
-	identity := make([]int, t.Model.Config.Depth)
-	for i := range identity {
-		identity[i] = i
-	}
-	base, err := accuracy(identity)
-	if err != nil {
-		return nil, err
-	}
-	for _, kind := range []raptor.SwapKind{raptor.Intra, raptor.Inter} {
-		for n := 1; n <= 3; n++ {
-			orders, err := raptor.SwapOrders(part, kind, n, trials, uint64(n))
-			if err != nil {
-				continue // not enough eligible layers for n swaps of this kind
-			}
-			run := SwapRun{Kind: string(kind), N: n, Teacher: base}
-			for _, order := range orders {
-				acc, err := accuracy(order)
-				if err != nil {
-					return nil, err
-				}
-				run.Accuracy = append(run.Accuracy, acc)
-			}
-			out = append(out, run)
-		}
-	}
-	return &out, nil
 }
 
 // denseProbes reports the ADE20k and NYUv2 rows: run only when their datasets are given.

@@ -129,6 +129,20 @@ func DefaultRaptorSpec(p phases.Partition, stage1, stage2 int) RaptorSpec {
 		Mode: raptor.Annealed, DepthScaling: true, MLP: vit.MLPSwiGLU, LayerScale: 1e-5, Seed: 1}
 }
 
+// RaptorModel builds the Raptor of a spec for a teacher config.
+func RaptorModel(tcfg vit.Config, spec RaptorSpec) (*raptor.Model, error) {
+	assign, err := raptor.AssignFromPartition(spec.Partition)
+	if err != nil {
+		return nil, err
+	}
+	if len(assign) != tcfg.Depth {
+		return nil, fmt.Errorf("raptor: partition %s covers %d layers, the teacher has %d", spec.Partition, len(assign), tcfg.Depth)
+	}
+	rcfg := raptor.ForTeacher(tcfg, assign)
+	rcfg.DepthScaling, rcfg.LayerScaleInit, rcfg.MLP = spec.DepthScaling, spec.LayerScale, spec.MLP
+	return raptor.New(rcfg)
+}
+
 // RaptorResult is what a fit measured on the evaluation cache; saved as result.json.
 type RaptorResult struct {
 	Partition       string      `json:"partition"`
@@ -164,19 +178,11 @@ func FitRaptor(b backends.Backend, t *TrainedViT, caches *TeacherCaches, spec Ra
 		return &r, nil
 	}
 	tcfg := t.Model.Config
-	assign, err := raptor.AssignFromPartition(spec.Partition)
+	m, err := RaptorModel(tcfg, spec)
 	if err != nil {
 		return nil, err
 	}
-	if len(assign) != tcfg.Depth {
-		return nil, fmt.Errorf("raptor: partition %s covers %d layers, the teacher has %d", spec.Partition, len(assign), tcfg.Depth)
-	}
-	rcfg := raptor.ForTeacher(tcfg, assign)
-	rcfg.DepthScaling, rcfg.LayerScaleInit, rcfg.MLP = spec.DepthScaling, spec.LayerScale, spec.MLP
-	m, err := raptor.New(rcfg)
-	if err != nil {
-		return nil, err
-	}
+	rcfg := m.Config
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
