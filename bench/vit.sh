@@ -20,12 +20,15 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 by = {}
 for r in rows:
     by.setdefault((r["config"], r["batch"]), {})[r["impl"]] = r
-print(f'{"config":42} {"batch":>5} {"gomlx train img/s":>18} {"torch train img/s":>18} {"ratio":>6} {"gomlx fwd img/s":>16} {"torch fwd img/s":>16} {"ratio":>6}')
+print(f'{"config":36} {"batch":>5} {"go train img/s":>14} {"torch img/s":>11} {"ratio":>6} {"go cpu-s":>8} {"torch cpu-s":>11} '
+      f'{"cpu ratio":>9} {"go fwd img/s":>12} {"torch fwd":>9} {"ratio":>6} {"load":>5}')
 for (cfg, batch), d in by.items():
     g, t = d.get("gomlx"), d.get("pytorch")
     if not g or not t:
         continue
-    print(f'{cfg:42} {batch:5d} {g["train_img_s"]:18.1f} {t["train_img_s"]:18.1f} {t["train_img_s"]/g["train_img_s"]:6.1f} '
-          f'{g["forward_img_s"]:16.1f} {t["forward_img_s"]:16.1f} {t["forward_img_s"]/g["forward_img_s"]:6.1f}')
-print("ratio = PyTorch / GoMLX (lower is better for us);", rows[0]["backend"], "|", rows[-1]["backend"])
+    print(f'{cfg:36} {batch:5d} {g["train_img_s"]:14.1f} {t["train_img_s"]:11.1f} {t["train_img_s"]/g["train_img_s"]:6.1f} '
+          f'{g["train_cpu_s"]:8.2f} {t["train_cpu_s"]:11.2f} {g["train_cpu_s"]/t["train_cpu_s"]:9.1f} '
+          f'{g["forward_img_s"]:12.1f} {t["forward_img_s"]:9.1f} {t["forward_img_s"]/g["forward_img_s"]:6.1f} {g["load1"]:5.1f}')
+print("ratio = PyTorch img/s / GoMLX img/s (wall); cpu ratio = GoMLX CPU-s / PyTorch CPU-s per step (lower is better for us)")
+print(rows[0]["backend"], "|", rows[-1]["backend"])
 PY

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The same ViT as lib/vit in PyTorch on CPU, timed like bench/vitbench: one warm-up step, then the
 median of N training steps (AdamW, global-norm clipping) and forward passes. Prints JSON lines."""
-import argparse, json, math, statistics, time
+import argparse, json, math, os, statistics, time
 
 import torch
 import torch.nn as nn
@@ -69,20 +69,24 @@ def main():
             opt.step()
 
         def timed(fn):
+            """Median wall seconds and mean process CPU seconds (user+sys) per call, after a warm-up."""
             fn()
             times = []
+            c0 = time.process_time()
             for _ in range(args.steps):
                 t0 = time.perf_counter()
                 fn()
                 times.append(time.perf_counter() - t0)
-            return statistics.median(times)
+            return statistics.median(times), (time.process_time() - c0) / args.steps
 
-        train_s = timed(step)
+        load1 = os.getloadavg()[0]
+        train_s, train_cpu = timed(step)
         with torch.no_grad():
-            fwd_s = timed(lambda: model(x))
+            fwd_s, fwd_cpu = timed(lambda: model(x))
         print(json.dumps({"impl": "pytorch", "config": f"dim {dim}, {depth} layers, {heads} heads, patch {patch}",
                           "batch": batch, "train_step_s": train_s, "train_img_s": batch / train_s,
-                          "forward_step_s": fwd_s, "forward_img_s": batch / fwd_s,
+                          "train_cpu_s": train_cpu, "forward_step_s": fwd_s, "forward_img_s": batch / fwd_s,
+                          "forward_cpu_s": fwd_cpu, "load1": load1,
                           "backend": f"torch {torch.__version__} CPU, {torch.get_num_threads()} threads"}))
 
 

@@ -1,6 +1,11 @@
 // Command vitbench times training and forward steps of a lib/vit model on the selected GoMLX
 // backend and prints one JSON line per config. bench/vit.sh runs it next to the same model in
 // PyTorch and prints the ratio.
+//
+// Besides wall time (median over the timed steps) it reports the process CPU time (user+sys from
+// getrusage) per step, which is less sensitive to other programs sharing the machine, the 1-minute
+// load average before each config, and the peak RSS. -cpuprofile writes a pprof CPU profile of the
+// timed steps (not of graph compilation).
 package main
 
 import (
@@ -10,9 +15,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -31,23 +38,93 @@ type result struct {
 	Batch        int     `json:"batch"`
 	TrainStepSec float64 `json:"train_step_s"`
 	TrainImgSec  float64 `json:"train_img_s"`
+	TrainCPUSec  float64 `json:"train_cpu_s"` // user+sys CPU seconds per training step (mean)
 	FwdStepSec   float64 `json:"forward_step_s"`
 	FwdImgSec    float64 `json:"forward_img_s"`
+	FwdCPUSec    float64 `json:"forward_cpu_s"` // user+sys CPU seconds per forward pass (mean)
+	Load1        float64 `json:"load1"`         // 1-minute load average before the config ran
+	MaxRSSMB     float64 `json:"max_rss_mb"`
 	Backend      string  `json:"backend"`
+	GELU         string  `json:"gelu"`
+}
+
+// cpuSeconds is the user+sys CPU time of this process so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+func maxRSSMB() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Maxrss) / 1024
+}
+
+func load1() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f, _ := strconv.ParseFloat(strings.Fields(string(b))[0], 64)
+	return f
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
 }
 
 func main() {
 	configs := flag.String("configs", "192x6x3x128x4,64x2x2x32x4", "dim x layers x heads x batch x patch, comma-separated")
 	steps := flag.Int("steps", 3, "timed steps (after one warm-up step)")
+	cpuProfile := flag.String("cpuprofile", "", "write CPU profiles of the timed steps to PREFIX.<config>.<train|forward>.prof")
+	mode := flag.String("mode", "both", "what to time: train, forward or both")
+	approx := flag.Bool("approx-gelu", false, "use the tanh approximation of GELU (not the default)")
 	flag.Parse()
 	b := backend.MustNew()
+	var prof *os.File
+	startProfile := func(name string) {
+		if *cpuProfile == "" || prof != nil {
+			return
+		}
+		var err error
+		if prof, err = os.Create(*cpuProfile + "." + name + ".prof"); err != nil {
+			fmt.Fprintln(os.Stderr, "vitbench:", err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(prof); err != nil {
+			fmt.Fprintln(os.Stderr, "vitbench:", err)
+			os.Exit(2)
+		}
+	}
+	pauseProfile := func() {
+		if prof != nil {
+			pprof.StopCPUProfile()
+			_ = prof.Close()
+			prof = nil
+		}
+	}
 	for _, spec := range strings.Split(*configs, ",") {
 		var p [5]int
-		for i, f := range strings.Split(spec, "x") {
-			p[i], _ = strconv.Atoi(f)
+		fields := strings.Split(spec, "x")
+		if len(fields) != 5 {
+			fmt.Fprintf(os.Stderr, "vitbench: config %q: want dim x layers x heads x batch x patch\n", spec)
+			os.Exit(2)
+		}
+		for i, f := range fields {
+			var err error
+			if p[i], err = strconv.Atoi(f); err != nil {
+				fmt.Fprintf(os.Stderr, "vitbench: config %q: %v\n", spec, err)
+				os.Exit(2)
+			}
 		}
 		cfg := vit.Config{ImageSize: 32, PatchSize: p[4], Channels: 3, Dim: p[0], Depth: p[1], Heads: p[2],
-			MLPHidden: 4 * p[0], MLP: vit.MLPGELU, LayerNormEps: 1e-6, NumClasses: 100, HeadInput: vit.HeadCLS}
+			MLPHidden: 4 * p[0], MLP: vit.MLPGELU, LayerNormEps: 1e-6, NumClasses: 100, HeadInput: vit.HeadCLS,
+			ApproximateGELU: *approx}
 		m, err := vit.New(cfg)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -63,33 +140,59 @@ func main() {
 		for i := range labels {
 			labels[i] = int32(rng.IntN(100))
 		}
-		batches := func(int) ([]*tensors.Tensor, error) {
-			return []*tensors.Tensor{tensors.FromFlatDataAndDimensions(images, batch, 32, 32, 3),
-				tensors.FromFlatDataAndDimensions(labels, batch)}, nil
+		r := result{Impl: "gomlx", Config: fmt.Sprintf("dim %d, %d layers, %d heads, patch %d", p[0], p[1], p[2], p[4]),
+			Batch: batch, Backend: backend.Describe(b), Load1: load1(), GELU: "erf"}
+		if *approx {
+			r.GELU = "tanh"
 		}
 		ctx := context.New()
-		res, err := train.Run(b, ctx, train.Config{Name: "bench", Steps: *steps + 1, LR: 1e-4, ClipNorm: 1,
-			Progress: io.Discard, LogEvery: 1}, train.ClassifierLoss(m, 0), batches)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+		if *mode != "forward" {
+			// Step 0 compiles; the timed steps are 1..steps. batches(step) is called just before step runs.
+			var wallAt, cpuAt []float64
+			batches := func(step int) ([]*tensors.Tensor, error) {
+				if step == 1 {
+					startProfile(spec + ".train")
+				}
+				wallAt = append(wallAt, float64(time.Now().UnixNano())/1e9)
+				cpuAt = append(cpuAt, cpuSeconds())
+				return []*tensors.Tensor{tensors.FromFlatDataAndDimensions(images, batch, 32, 32, 3),
+					tensors.FromFlatDataAndDimensions(labels, batch)}, nil
+			}
+			_, err := train.Run(b, ctx, train.Config{Name: "bench", Steps: *steps + 1, LR: 1e-4, ClipNorm: 1,
+				Progress: io.Discard, LogEvery: 1}, train.ClassifierLoss(m, 0), batches)
+			wallAt = append(wallAt, float64(time.Now().UnixNano())/1e9)
+			cpuAt = append(cpuAt, cpuSeconds())
+			pauseProfile()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			var walls []float64
+			for i := 1; i+1 < len(wallAt); i++ {
+				walls = append(walls, wallAt[i+1]-wallAt[i])
+			}
+			r.TrainStepSec = median(walls)
+			r.TrainImgSec = float64(batch) / r.TrainStepSec
+			r.TrainCPUSec = (cpuAt[len(cpuAt)-1] - cpuAt[1]) / float64(len(walls))
 		}
-		trainSec := 1 / res.StepsPerSec
-
-		fwd := context.MustNewExec(b, ctx, func(ctx *context.Context, x *Node) *Node { return m.Forward(ctx, x).Logits })
-		in := tensors.FromFlatDataAndDimensions(images, batch, 32, 32, 3)
-		fwd.MustExec(in)
-		var times []float64
-		for range *steps {
-			t0 := time.Now()
+		if *mode != "train" {
+			fwd := context.MustNewExec(b, ctx, func(ctx *context.Context, x *Node) *Node { return m.Forward(ctx, x).Logits })
+			in := tensors.FromFlatDataAndDimensions(images, batch, 32, 32, 3)
 			fwd.MustExec(in)
-			times = append(times, time.Since(t0).Seconds())
+			startProfile(spec + ".forward")
+			var times []float64
+			cpu0 := cpuSeconds()
+			for range *steps {
+				t0 := time.Now()
+				fwd.MustExec(in)
+				times = append(times, time.Since(t0).Seconds())
+			}
+			r.FwdCPUSec = (cpuSeconds() - cpu0) / float64(*steps)
+			pauseProfile()
+			r.FwdStepSec = median(times)
+			r.FwdImgSec = float64(batch) / r.FwdStepSec
 		}
-		sort.Float64s(times)
-		fwdSec := times[len(times)/2]
-		r := result{Impl: "gomlx", Config: fmt.Sprintf("dim %d, %d layers, %d heads, patch %d", p[0], p[1], p[2], p[4]),
-			Batch: batch, TrainStepSec: trainSec, TrainImgSec: float64(batch) / trainSec, FwdStepSec: fwdSec,
-			FwdImgSec: float64(batch) / fwdSec, Backend: backend.Describe(b)}
+		r.MaxRSSMB = maxRSSMB()
 		out, _ := json.Marshal(r)
 		fmt.Println(string(out))
 	}

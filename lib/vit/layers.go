@@ -3,8 +3,8 @@ package vit
 import (
 	"math"
 
-	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
@@ -58,7 +58,10 @@ func LayerNorm(ctx *context.Context, x *Node, eps float64) *Node {
 	mean := ReduceAndKeep(x, ReduceMean, last)
 	centred := Sub(x, mean)
 	variance := ReduceAndKeep(Square(centred), ReduceMean, last)
-	normed := Div(centred, Sqrt(AddScalar(variance, eps))) // Rsqrt has no gradient in GoMLX
+	// centred / sqrt(var+eps), written as a product with the reciprocal computed on the small
+	// [..., 1] tensor: the gradient of a broadcast Mul needs fewer full-size ops than that of Div
+	// (which squares and divides at full size). Rsqrt has no gradient in GoMLX.
+	normed := Mul(centred, Reciprocal(Sqrt(AddScalar(variance, eps))))
 	gain := Param(ctx, x.Graph(), "gain", initializers.One, d)
 	offset := Param(ctx, x.Graph(), "offset", initializers.Zero, d)
 	return Add(Mul(normed, lastAxis(gain, x.Rank())), lastAxis(offset, x.Rank()))
@@ -120,9 +123,19 @@ func Attention(ctx *context.Context, x *Node, heads int) *Node {
 	q = MulScalar(q, 1/math.Sqrt(float64(hd)))
 	// scores [b, h, tq, tk]: batch axes (b, h), contract the head dimension.
 	scores := DotGeneral(q, []int{3}, []int{0, 2}, k, []int{3}, []int{0, 2})
-	probs := Softmax(scores, -1)
+	probs := softmaxLastAxis(scores)
 	// out [b, h, tq, hd]: contract the key tokens.
 	out := DotGeneral(probs, []int{3}, []int{0, 1}, v, []int{1}, []int{0, 2})
 	out = Reshape(TransposeAllAxes(out, 0, 2, 1, 3), b, t, d)
 	return Dense(ctx.In("proj"), out, d)
+}
+
+// softmaxLastAxis is the softmax over the last axis, the same maths as graph.Softmax, but it
+// multiplies by the reciprocal of the (small, [..., 1]) normaliser instead of dividing by it: on
+// the pure-Go backend the gradient of a broadcast Div costs several extra full-size ops.
+func softmaxLastAxis(logits *Node) *Node {
+	last := logits.Rank() - 1
+	shifted := Sub(logits, StopGradient(ReduceAndKeep(logits, ReduceMax, last)))
+	e := Exp(shifted)
+	return Mul(e, Reciprocal(ReduceAndKeep(e, ReduceSum, last)))
 }
