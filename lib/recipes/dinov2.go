@@ -495,14 +495,7 @@ func RunDINOv2(b backends.Backend, opts DINOv2Options, progress io.Writer) (*DIN
 			continue
 		}
 		dir := filepath.Join(run, fmt.Sprintf("raptor-k%d", rep.K))
-		spec := DefaultRaptorSpec(rep.Contiguous, plan.Stage1Steps, plan.Stage2Steps)
-		spec.Batch = plan.Batch
-		if plan.RaptorLR > 0 {
-			spec.LR = plan.RaptorLR
-		}
-		if plan.RaptorLayerScale > 0 {
-			spec.LayerScale = plan.RaptorLayerScale
-		}
+		spec := dinov2RaptorSpec(plan, rep)
 		fit, err := FitRaptor(b, headed, caches, spec, dir, progress)
 		if err != nil {
 			return nil, err
@@ -536,7 +529,10 @@ func RunDINOv2(b backends.Backend, opts DINOv2Options, progress io.Writer) (*DIN
 	res.Swaps = *swaps
 
 	// 6. Dense probes.
-	res.Dense, res.DenseNote = denseProbes(o, res)
+	res.Dense, res.DenseNote, err = denseProbes(b, o, plan, headless, norm, prep, res, progress)
+	if err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -799,25 +795,36 @@ func evaluateRaptorProbe(b backends.Backend, t *TrainedViT, caches *TeacherCache
 	return out, nil
 }
 
-// denseProbes reports the ADE20k and NYUv2 rows: run only when their datasets are given.
-func denseProbes(o DINOv2Options, r *DINOv2Results) ([]DenseProbeRow, string) {
+// denseProbes runs the ADE20k and NYUv2 probes (dinov2_dense.go) on the teacher and every Raptor
+// of r when their datasets are given, and reports "not run" rows for the others.
+func denseProbes(b backends.Backend, o DINOv2Options, plan DINOv2Plan, teacher *TrainedViT, norm *finalNorm, prep data.Preprocessor,
+	r *DINOv2Results, progress io.Writer) ([]DenseProbeRow, string, error) {
 	var rows []DenseProbeRow
 	var notes []string
+	var dense *denseRun
 	for _, task := range []struct{ name, dir, env string }{
-		{"ADE20k mIoU", o.ADE20kDir, ADE20kEnv}, {"NYUv2 RMSE", o.NYUv2Dir, NYUv2Env}} {
-		comment := ""
-		switch {
-		case task.dir == "":
-			comment = fmt.Sprintf("not run: $%s is unset (no %s data on this machine)", task.env, strings.Fields(task.name)[0])
-		default:
-			comment = fmt.Sprintf("not run: %s is given (%s) but this pipeline does not yet train dense probes on Raptor", strings.Fields(task.name)[0], task.dir)
+		{ADE20kTask, o.ADE20kDir, ADE20kEnv}, {NYUv2Task, o.NYUv2Dir, NYUv2Env}} {
+		if task.dir == "" {
+			comment := fmt.Sprintf("not run: $%s is unset (no %s data on this machine)", task.env, strings.Fields(task.name)[0])
+			notes = append(notes, task.name+" "+comment)
+			for _, model := range append([]string{"teacher"}, raptorNames(r)...) {
+				rows = append(rows, DenseProbeRow{Model: model, Task: task.name, Comment: comment})
+			}
+			continue
 		}
-		notes = append(notes, task.name+" "+comment)
-		for _, model := range append([]string{"teacher"}, raptorNames(r)...) {
-			rows = append(rows, DenseProbeRow{Model: model, Task: task.name, Comment: comment})
+		if dense == nil {
+			var err error
+			if dense, err = newDenseRun(b, teacher, norm, prep.Crop, prep.Stats, plan, r.Phases, r.RunDir, DenseOptionsFor(plan.Scale), progress); err != nil {
+				return nil, "", err
+			}
 		}
+		res, err := dense.runTask(task.name, task.dir, r.RunDir)
+		if err != nil {
+			return nil, "", err
+		}
+		rows, notes = append(rows, res.Rows...), append(notes, res.Note)
 	}
-	return rows, strings.Join(notes, "; ")
+	return rows, strings.Join(notes, "; "), nil
 }
 
 func raptorNames(r *DINOv2Results) []string {
