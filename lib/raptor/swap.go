@@ -6,9 +6,7 @@ import (
 	"slices"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/blockrec/blockrec/lib/phases"
@@ -78,35 +76,11 @@ func OrderAccuracy(b backends.Backend, ctx *context.Context, teacher *vit.Model,
 	if len(order) != teacher.Config.Depth {
 		return 0, fmt.Errorf("layer swap: order %v for a teacher of depth %d", order, teacher.Config.Depth)
 	}
-	exec, err := context.NewExec(b, ctx, func(ctx *context.Context, images, labels *Node) *Node {
-		ctx.SetTraining(images.Graph(), false)
-		out := teacher.ForwardWithOrder(ctx.In(TeacherScope), images, order)
-		pred := ArgMax(out.Logits, -1, dtypes.Int32)
-		return ReduceAllSum(ConvertDType(Equal(pred, labels), dtypes.Int32))
-	})
+	acc, err := train.EvaluateLogits(b, ctx, teacher.Config.Channels, func(ctx *context.Context, images *Node) *Node {
+		return teacher.ForwardWithOrder(ctx.In(TeacherScope), images, order).Logits
+	}, batches)
 	if err != nil {
 		return 0, fmt.Errorf("layer swap: %w", err)
 	}
-	correct, total := 0, 0
-	var runErr error
-	c := teacher.Config.Channels
-	batches(func(batch train.EvalBatch) bool {
-		n := len(batch.Labels)
-		outs, err := exec.Exec(tensors.FromFlatDataAndDimensions(batch.Images, n, batch.H, batch.W, c),
-			tensors.FromFlatDataAndDimensions(batch.Labels, n))
-		if err != nil {
-			runErr = fmt.Errorf("layer swap: %w", err)
-			return false
-		}
-		correct += int(outs[0].Value().(int32))
-		total += n
-		return true
-	})
-	if runErr != nil {
-		return 0, runErr
-	}
-	if total == 0 {
-		return 0, fmt.Errorf("layer swap: no images")
-	}
-	return float64(correct) / float64(total), nil
+	return acc, nil
 }

@@ -49,9 +49,18 @@ type EvalBatch struct {
 // Evaluate returns the top-1 accuracy of the classifier in ctx (evaluation mode: no DropPath)
 // over the batches, counting every image once.
 func Evaluate(b backends.Backend, ctx *context.Context, m *vit.Model, batches func(yield func(EvalBatch) bool)) (float64, error) {
+	return EvaluateLogits(b, ctx, m.Config.Channels, func(ctx *context.Context, images *Node) *Node {
+		return m.Forward(ctx, images).Logits
+	}, batches)
+}
+
+// EvaluateLogits returns the top-1 accuracy of any classifier graph logits(ctx, images)
+// [batch, classes] over the batches of images with `channels` channels, counting every image
+// once. ctx is in evaluation mode.
+func EvaluateLogits(b backends.Backend, ctx *context.Context, channels int, logits func(ctx *context.Context, images *Node) *Node, batches func(yield func(EvalBatch) bool)) (float64, error) {
 	exec, err := context.NewExec(b, ctx, func(ctx *context.Context, images, labels *Node) *Node {
-		out := m.Forward(ctx, images)
-		pred := ArgMax(out.Logits, -1, dtypes.Int32)
+		ctx.SetTraining(images.Graph(), false)
+		pred := ArgMax(logits(ctx, images), -1, dtypes.Int32)
 		return ReduceAllSum(ConvertDType(Equal(pred, labels), dtypes.Int32))
 	})
 	if err != nil {
@@ -61,12 +70,11 @@ func Evaluate(b backends.Backend, ctx *context.Context, m *vit.Model, batches fu
 	var runErr error
 	batches(func(batch EvalBatch) bool {
 		n := len(batch.Labels)
-		c := m.Config.Channels
-		if len(batch.Images) != n*batch.H*batch.W*c {
-			runErr = fmt.Errorf("evaluate: batch of %d labels has %d pixel values, want %d", n, len(batch.Images), n*batch.H*batch.W*c)
+		if len(batch.Images) != n*batch.H*batch.W*channels {
+			runErr = fmt.Errorf("evaluate: batch of %d labels has %d pixel values, want %d", n, len(batch.Images), n*batch.H*batch.W*channels)
 			return false
 		}
-		outs, err := exec.Exec(tensors.FromFlatDataAndDimensions(batch.Images, n, batch.H, batch.W, c),
+		outs, err := exec.Exec(tensors.FromFlatDataAndDimensions(batch.Images, n, batch.H, batch.W, channels),
 			tensors.FromFlatDataAndDimensions(batch.Labels, n))
 		if err != nil {
 			runErr = err
