@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -100,6 +102,18 @@ func runCIFAR(args []string, stdout, stderr io.Writer) int {
 			for _, p := range paths {
 				fmt.Fprintln(stdout, p)
 			}
+		}
+		// The conclusion computed from the same results, next to the figures.
+		dir, err := figures.Dir()
+		if err == nil {
+			path := filepath.Join(dir, "01_conclusion.md")
+			if err = os.WriteFile(path, []byte(res.Conclusion()), 0o644); err == nil {
+				fmt.Fprintln(stdout, path)
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "cifar:", err)
+			return 1
 		}
 		return 0
 	}

@@ -133,32 +133,37 @@ func (r *CIFARResults) Figures() ([]NamedFigure, error) {
 			Caption: "Block-structure index of the max-cut phases on the measured matrix and on its smooth-drift baseline (each diagonal replaced by its mean). Phases are real only where the first curve lies clearly below the second."})
 	}
 
-	// Fig. 4B: layer-wise R² (averaged over layers) for CLS and patch tokens vs SD.
-	var r2Series []figures.Series
-	for _, k := range r.sweepK() {
-		for _, col := range []int{ColCLS, ColPatches} {
-			name := map[int]string{ColCLS: "CLS", ColPatches: "patches"}[col]
-			s := figures.Series{Label: fmt.Sprintf("K=%d %s", k, name)}
+	// Fig. 4B: layer-wise R² (averaged over layers) vs SD, one panel per token type, with the
+	// copy-the-embedding baseline.
+	var r2Panels []*plot.Plot
+	for _, col := range []int{ColCLS, ColPatches} {
+		name := map[int]string{ColCLS: "CLS token", ColPatches: "patch tokens"}[col]
+		var series []figures.Series
+		for _, k := range r.sweepK() {
+			s := figures.Series{Label: fmt.Sprintf("Raptor K=%d", k)}
 			for _, sd := range sds {
 				if run := r.raptorAt(sd, k); run != nil {
 					s.X, s.Y = append(s.X, sd), append(s.Y, meanR2(run.Result.R2, col))
 				}
 			}
-			r2Series = append(r2Series, s)
+			series = append(series, s)
 		}
-	}
-	if run := r.raptorAt(sds[0], r.sweepK()[0]); run != nil && run.Result.CopyR2 != nil {
-		s := figures.Series{Label: "copy a_0 (baseline), patches"}
+		base := figures.Series{Label: "copy a_0 to every layer"}
 		for _, sd := range sds {
-			if rr := r.raptorAt(sd, r.sweepK()[0]); rr != nil {
-				s.X, s.Y = append(s.X, sd), append(s.Y, meanR2(rr.Result.CopyR2, ColPatches))
+			if rr := r.raptorAt(sd, r.sweepK()[0]); rr != nil && rr.Result.CopyR2 != nil {
+				base.X, base.Y = append(base.X, sd), append(base.Y, meanR2(rr.Result.CopyR2, col))
 			}
 		}
-		r2Series = append(r2Series, s)
+		if len(base.X) > 0 {
+			series = append(series, base)
+		}
+		p := figures.Lines(name, "uniform stochastic-depth rate p", "R² averaged over layers 1..L", series...)
+		p.Legend.Top, p.Legend.Left = false, true // the lowest curve is the baseline: keep the legend off the others
+		r2Panels = append(r2Panels, p)
 	}
-	out = append(out, NamedFigure{Name: "01_r2_vs_sd", W: 15 * vg.Centimeter, H: 10 * vg.Centimeter,
-		Figure:  figures.Lines("Raptor vs teacher, layer-wise R² ("+ds+")", "uniform stochastic-depth rate p", "R² averaged over layers 1..L", r2Series...),
-		Caption: "Layer-wise R² between Raptor's and the teacher's hidden states (mean over layers) for CLS and patch tokens, per K (paper Fig. 4B). The baseline copies the embedding to every layer."})
+	out = append(out, NamedFigure{Name: "01_r2_vs_sd", W: 24 * vg.Centimeter, H: 10 * vg.Centimeter,
+		Figure:  figures.Panel(2, r2Panels...),
+		Caption: "Layer-wise R² between Raptor's and the teacher's hidden states (mean over layers 1..L), for the CLS token (left) and the patch tokens (right), per K, against the stochastic-depth rate (paper Fig. 4B); the baseline copies the embedding a_0 to every layer. Data: " + ds + "."})
 
 	// Fig. 3: max-cut vs random phases.
 	if len(r.Baselines) > 0 {
