@@ -261,6 +261,36 @@ func (f *finalNorm) normTokens(states []float32) []float32 {
 	return out
 }
 
+// denseTargets reads the per-pixel targets of a dense task: for the training pairs, one value per
+// patch of a g×g grid (patch reduces a map to it); for the validation pairs, the full map
+// resized to s×s by nearest neighbour (the ground truth the probe is scored against).
+func denseTargets[T any](train, val []probes.Pair, read func(path string) ([]T, int, int, error),
+	patch func(m []T, h, w, gh, gw int) []T, g, s int) (trainTargets []T, gt [][]T, err error) {
+	trainTargets = make([]T, len(train)*g*g)
+	if err := parallelEach(len(train), func(i int) error {
+		m, h, w, err := read(train[i].Target)
+		if err != nil {
+			return err
+		}
+		copy(trainTargets[i*g*g:], patch(m, h, w, g, g))
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	gt = make([][]T, len(val))
+	if err := parallelEach(len(val), func(i int) error {
+		m, h, w, err := read(val[i].Target)
+		if err != nil {
+			return err
+		}
+		gt[i] = nearestResize(m, h, w, s, s)
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	return trainTargets, gt, nil
+}
+
 // nearestResize resizes an h×w map to nh×nw by nearest neighbour (source pixel of the output
 // pixel centre), so labels and invalid depths stay exact.
 func nearestResize[T any](src []T, h, w, nh, nw int) []T {
@@ -334,30 +364,12 @@ func (d *denseRun) ade20k(root string) (own, teacherProbe []float64, desc string
 	if err != nil {
 		return nil, nil, "", err
 	}
-	labels := make([]int32, len(trainPairs)*g*g)
-	if err := parallelEach(len(trainPairs), func(i int) error {
-		l, h, w, err := probes.ReadADE20kLabels(trainPairs[i].Target)
-		if err != nil {
-			return err
-		}
-		copy(labels[i*g*g:], probes.PatchLabels(l, h, w, g, g))
-		return nil
-	}); err != nil {
+	labels, gt, err := denseTargets(trainPairs, valPairs, probes.ReadADE20kLabels, probes.PatchLabels, g, s)
+	if err != nil {
 		return nil, nil, "", err
 	}
 	va, err := d.split(valPairs)
 	if err != nil {
-		return nil, nil, "", err
-	}
-	gt := make([][]int32, len(valPairs))
-	if err := parallelEach(len(valPairs), func(i int) error {
-		l, h, w, err := probes.ReadADE20kLabels(valPairs[i].Target)
-		if err != nil {
-			return err
-		}
-		gt[i] = nearestResize(l, h, w, s, s)
-		return nil
-	}); err != nil {
 		return nil, nil, "", err
 	}
 	dim := d.teacher.Model.Config.Dim
@@ -436,30 +448,12 @@ func (d *denseRun) nyuv2(dir string) (own, teacherProbe []float64, desc string, 
 	if err != nil {
 		return nil, nil, "", err
 	}
-	depths := make([]float32, len(trainPairs)*g*g)
-	if err := parallelEach(len(trainPairs), func(i int) error {
-		dm, h, w, err := probes.ReadDepthPNG(trainPairs[i].Target)
-		if err != nil {
-			return err
-		}
-		copy(depths[i*g*g:], probes.PatchDepths(dm, h, w, g, g))
-		return nil
-	}); err != nil {
+	depths, gt, err := denseTargets(trainPairs, valPairs, probes.ReadDepthPNG, probes.PatchDepths, g, s)
+	if err != nil {
 		return nil, nil, "", err
 	}
 	va, err := d.split(valPairs)
 	if err != nil {
-		return nil, nil, "", err
-	}
-	gt := make([][]float32, len(valPairs))
-	if err := parallelEach(len(valPairs), func(i int) error {
-		dm, h, w, err := probes.ReadDepthPNG(valPairs[i].Target)
-		if err != nil {
-			return err
-		}
-		gt[i] = nearestResize(dm, h, w, s, s)
-		return nil
-	}); err != nil {
 		return nil, nil, "", err
 	}
 	dim := d.teacher.Model.Config.Dim
