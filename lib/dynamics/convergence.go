@@ -1,19 +1,13 @@
 package dynamics
 
 import (
-	"fmt"
-
 	"github.com/blockrec/blockrec/lib/hidden"
 )
 
 // Convergence accumulates direction convergence γ_l = cos(x_l, x_L) of every token to its own
 // final-layer direction, per token group, over a stream of images.
 type Convergence struct {
-	layout              hidden.Layout
-	scopes              []Scope
-	layers, tokens, dim int
-	images              int
-	d                   [][]*dist // [scope][layer]
+	groupDists // d is [scope][layer]
 }
 
 // ConvergenceResult holds γ per layer l = 0..L for each token group present in the layout.
@@ -28,7 +22,7 @@ func (r ConvergenceResult) Group(s Scope) (Series, bool) { return findSeries(r.G
 
 // NewConvergence returns an empty accumulator for states with the given token layout.
 func NewConvergence(layout hidden.Layout) *Convergence {
-	return &Convergence{layout: layout, scopes: presentGroups(layout, 1)}
+	return &Convergence{groupDists: groupDists{layout: layout, scopes: presentGroups(layout, 1)}}
 }
 
 func (c *Convergence) init(layers, tokens, dim int) {
@@ -76,27 +70,7 @@ func (c *Convergence) Add(s *hidden.States) error {
 
 // Merge adds the images accumulated by o (same layout and shape) into c.
 func (c *Convergence) Merge(o *Convergence) error {
-	if o.d == nil {
-		return nil
-	}
-	if c.layout != o.layout {
-		return fmt.Errorf("dynamics: convergence: merging accumulators with different layouts")
-	}
-	if c.d == nil {
-		c.init(o.layers, o.tokens, o.dim)
-	}
-	if c.layers != o.layers || c.tokens != o.tokens || c.dim != o.dim {
-		return fmt.Errorf("dynamics: convergence: merging %dx%dx%d into %dx%dx%d", o.layers, o.tokens, o.dim, c.layers, c.tokens, c.dim)
-	}
-	for i := range c.d {
-		for l := range c.d[i] {
-			if err := c.d[i][l].merge(o.d[i][l]); err != nil {
-				return err
-			}
-		}
-	}
-	c.images += o.images
-	return nil
+	return c.groupDists.merge("convergence", &o.groupDists, c.init)
 }
 
 // Result returns γ per layer and group.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/blockrec/blockrec/lib/hidden"
 )
 
 // Stat summarises a distribution of values.
@@ -223,4 +225,39 @@ func seqInts(from, to int) []int {
 		out = append(out, i)
 	}
 	return out
+}
+
+// groupDists is the state of the accumulators that keep one distribution per token group and
+// layer (or step): Convergence and Speed.
+type groupDists struct {
+	layout              hidden.Layout
+	scopes              []Scope
+	layers, tokens, dim int
+	images              int
+	d                   [][]*dist // [scope][layer or step]
+}
+
+// merge adds o's images into g; init allocates g's distributions for o's shape if g is empty.
+func (g *groupDists) merge(name string, o *groupDists, init func(layers, tokens, dim int)) error {
+	if o.d == nil {
+		return nil
+	}
+	if g.layout != o.layout {
+		return fmt.Errorf("dynamics: %s: merging accumulators with different layouts", name)
+	}
+	if g.d == nil {
+		init(o.layers, o.tokens, o.dim)
+	}
+	if g.layers != o.layers || g.tokens != o.tokens || g.dim != o.dim {
+		return fmt.Errorf("dynamics: %s: merging %dx%dx%d into %dx%dx%d", name, o.layers, o.tokens, o.dim, g.layers, g.tokens, g.dim)
+	}
+	for i := range g.d {
+		for l := range g.d[i] {
+			if err := g.d[i][l].merge(o.d[i][l]); err != nil {
+				return err
+			}
+		}
+	}
+	g.images += o.images
+	return nil
 }

@@ -1,7 +1,6 @@
 package dynamics
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/blockrec/blockrec/lib/hidden"
@@ -10,12 +9,8 @@ import (
 // Speed accumulates the angular speed s_l = ∠(x_l, x_{l+1}) (radians, on the unit sphere) of
 // every token, per token group, over a stream of images. s_l is the step made by block l+1.
 type Speed struct {
-	layout              hidden.Layout
-	scopes              []Scope
-	layers, tokens, dim int
-	images              int
-	d                   [][]*dist // [scope][step]
-	norms               []float64
+	groupDists // d is [scope][step]
+	norms      []float64
 }
 
 // SpeedResult holds s_l for l = 0..L-1 (Series.Layers[i] = l, the step from layer l to l+1) for
@@ -30,7 +25,7 @@ func (r SpeedResult) Group(s Scope) (Series, bool) { return findSeries(r.Groups,
 
 // NewSpeed returns an empty accumulator for states with the given token layout.
 func NewSpeed(layout hidden.Layout) *Speed {
-	return &Speed{layout: layout, scopes: presentGroups(layout, 1)}
+	return &Speed{groupDists: groupDists{layout: layout, scopes: presentGroups(layout, 1)}}
 }
 
 func (c *Speed) init(layers, tokens, dim int) {
@@ -77,27 +72,7 @@ func (c *Speed) Add(s *hidden.States) error {
 
 // Merge adds the images accumulated by o (same layout and shape) into c.
 func (c *Speed) Merge(o *Speed) error {
-	if o.d == nil {
-		return nil
-	}
-	if c.layout != o.layout {
-		return fmt.Errorf("dynamics: speed: merging accumulators with different layouts")
-	}
-	if c.d == nil {
-		c.init(o.layers, o.tokens, o.dim)
-	}
-	if c.layers != o.layers || c.tokens != o.tokens || c.dim != o.dim {
-		return fmt.Errorf("dynamics: speed: merging %dx%dx%d into %dx%dx%d", o.layers, o.tokens, o.dim, c.layers, c.tokens, c.dim)
-	}
-	for i := range c.d {
-		for l := range c.d[i] {
-			if err := c.d[i][l].merge(o.d[i][l]); err != nil {
-				return err
-			}
-		}
-	}
-	c.images += o.images
-	return nil
+	return c.groupDists.merge("speed", &o.groupDists, c.init)
 }
 
 // Result returns s_l per step and group.
