@@ -325,6 +325,35 @@ func imagePaths(p []probes.Pair) []string {
 }
 
 // denseSplit is one split's features (per model) and targets.
+// probeEach trains a probe on every model's own training features and scores it on that model's
+// validation features, together with the teacher's probe (the first model's) on the same
+// features. format prints one score (e.g. "mIoU %.4f").
+func (d *denseRun) probeEach(task, format string, tr, va *denseSplit, trainProbe func(feats []float32) (*probes.Linear, error),
+	score func(head *probes.Linear, feats []float32) (float64, error)) (own, teacherProbe []float64, err error) {
+	var teacherHead *probes.Linear
+	for k, model := range d.models {
+		began := time.Now()
+		head, err := trainProbe(tr.feats[k])
+		if err != nil {
+			return nil, nil, fmt.Errorf("dense probes: %s %s probe: %w", task, model.name, err)
+		}
+		if k == 0 {
+			teacherHead = head
+		}
+		v, err := score(head, va.feats[k])
+		if err != nil {
+			return nil, nil, err
+		}
+		tv, err := score(teacherHead, va.feats[k])
+		if err != nil {
+			return nil, nil, err
+		}
+		own, teacherProbe = append(own, v), append(teacherProbe, tv)
+		fmt.Fprintf(d.progress, "dinov2: %s %s: "+format+" (teacher's probe "+format+"), %s\n", task, model.name, v, tv, time.Since(began).Round(time.Millisecond))
+	}
+	return own, teacherProbe, nil
+}
+
 type denseSplit struct {
 	pairs []probes.Pair
 	feats [][]float32
@@ -387,27 +416,11 @@ func (d *denseRun) ade20k(root string) (own, teacherProbe []float64, desc string
 		}
 		return v, nil
 	}
-	var teacherHead *probes.Linear
-	for k, model := range d.models {
-		began := time.Now()
-		head, err := probes.TrainSoftmax(tr.feats[k], len(labels), dim, labels, ADE20kClasses,
-			withIgnore(d.trainOptions(), probes.IgnoreLabel))
-		if err != nil {
-			return nil, nil, "", fmt.Errorf("dense probes: ADE20k %s probe: %w", model.name, err)
-		}
-		if k == 0 {
-			teacherHead = head
-		}
-		v, err := miou(head, va.feats[k])
-		if err != nil {
-			return nil, nil, "", err
-		}
-		tv, err := miou(teacherHead, va.feats[k])
-		if err != nil {
-			return nil, nil, "", err
-		}
-		own, teacherProbe = append(own, v), append(teacherProbe, tv)
-		fmt.Fprintf(d.progress, "dinov2: ADE20k %s: mIoU %.4f (teacher's probe %.4f), %s\n", model.name, v, tv, time.Since(began).Round(time.Millisecond))
+	own, teacherProbe, err = d.probeEach("ADE20k", "mIoU %.4f", tr, va, func(feats []float32) (*probes.Linear, error) {
+		return probes.TrainSoftmax(feats, len(labels), dim, labels, ADE20kClasses, withIgnore(d.trainOptions(), probes.IgnoreLabel))
+	}, miou)
+	if err != nil {
+		return nil, nil, "", err
 	}
 	desc = fmt.Sprintf("%d train / %d val images of %s at %d px, mIoU over %d px label maps", len(trainPairs), len(valPairs), root, s, s)
 	return own, teacherProbe, desc, nil
@@ -472,26 +485,11 @@ func (d *denseRun) nyuv2(dir string) (own, teacherProbe []float64, desc string, 
 		}
 		return v, nil
 	}
-	var teacherHead *probes.Linear
-	for k, model := range d.models {
-		began := time.Now()
-		head, err := probes.TrainDepth(tr.feats[k], len(depths), dim, depths, d.opts.Bins, d.trainOptions())
-		if err != nil {
-			return nil, nil, "", fmt.Errorf("dense probes: NYUv2 %s probe: %w", model.name, err)
-		}
-		if k == 0 {
-			teacherHead = head
-		}
-		v, err := rmse(head, va.feats[k])
-		if err != nil {
-			return nil, nil, "", err
-		}
-		tv, err := rmse(teacherHead, va.feats[k])
-		if err != nil {
-			return nil, nil, "", err
-		}
-		own, teacherProbe = append(own, v), append(teacherProbe, tv)
-		fmt.Fprintf(d.progress, "dinov2: NYUv2 %s: RMSE %.4f m (teacher's probe %.4f m), %s\n", model.name, v, tv, time.Since(began).Round(time.Millisecond))
+	own, teacherProbe, err = d.probeEach("NYUv2", "RMSE %.4f m", tr, va, func(feats []float32) (*probes.Linear, error) {
+		return probes.TrainDepth(feats, len(depths), dim, depths, d.opts.Bins, d.trainOptions())
+	}, rmse)
+	if err != nil {
+		return nil, nil, "", err
 	}
 	desc = fmt.Sprintf("%d train / %d test images of %s at %d px, RMSE in metres over %d px depth maps (Eigen crop), %d bins over [%g, %g] m",
 		len(trainPairs), len(valPairs), dir, s, s, d.opts.Bins.N, d.opts.Bins.Min, d.opts.Bins.Max)
