@@ -151,7 +151,7 @@ func TestLayerSwapOnRecurrentTeacher(t *testing.T) {
 	cfg := tinyTeacher()
 	cfg.HeadInput = vit.HeadCLSMeanPatch // predictions that depend on the image
 	source := []int{0, 0, 0, 3, 3, 3}
-	ctx := context.New()
+	ctx := seededContext(t)
 	if err := SetTeacher(ctx, cfg, recurrentTeacherWeights(cfg, source, 1.0, 4)); err != nil {
 		t.Fatal(err)
 	}
