@@ -3,6 +3,7 @@ package probes
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -255,19 +256,141 @@ func TestDepthProbePlanted(t *testing.T) {
 		return x, d
 	}
 	x, d := feats(4000)
-	head, err := TrainDepth(x, 4000, 3, d, bins, TrainOptions{Epochs: 40, BatchSize: 64, LR: 3e-2, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
 	xt, dt := feats(500)
-	var r RMSE
-	pred := make([]float32, 500)
-	for i := range 500 {
-		pred[i] = float32(PredictDepth(head, bins, xt[3*i:3*i+3], 1, 1, 1, 1)[0])
+	for _, tc := range []struct {
+		name string
+		loss DepthLoss
+	}{{"paper SI-log + CE", PaperDepthLoss}, {"CE only", CrossEntropyOnly}, {"SI-log only", DepthLoss{SILogWeight: 1, Lambda: 0.85}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			head, err := TrainDepth(x, 4000, 3, d, bins, tc.loss, TrainOptions{Epochs: 40, BatchSize: 64, LR: 3e-2, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r RMSE
+			pred := make([]float32, 500)
+			for i := range 500 {
+				pred[i] = float32(PredictDepth(head, bins, xt[3*i:3*i+3], 1, 1, 1, 1)[0])
+			}
+			r.Add(pred, dt, nil)
+			t.Logf("depth RMSE %.3f m", r.Value())
+			if v := r.Value(); v > 0.4 { // the targets have std 4/√12 ≈ 1.15 m
+				t.Errorf("depth RMSE %.3f m > 0.4", v)
+			}
+		})
 	}
-	r.Add(pred, dt, nil)
-	t.Logf("depth RMSE %.3f m", r.Value())
-	if v := r.Value(); v > 0.4 { // the targets have std 4/√12 ≈ 1.15 m
-		t.Errorf("depth RMSE %.3f m > 0.4", v)
+}
+
+// TestDepthLossDirect checks depthBatchLoss's value against the formula computed from
+// Expected, and that SI-log with Lambda = 1 ignores a global scale of the targets.
+func TestDepthLossDirect(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	bins := DepthBins{N: 6, Min: 0.5, Max: 6.5}
+	l, x, depths, rows := randomDepthProblem(rng, bins, 9, 4)
+	for _, loss := range []DepthLoss{PaperDepthLoss, CrossEntropyOnly, {SILogWeight: 2, Lambda: 0.3}} {
+		gw, gb := make([]float64, len(l.W)), make([]float64, len(l.B))
+		got := depthBatchLoss(l, x, rows, depths, bins, loss, gw, gb)
+		sumG, sumG2, ce := 0.0, 0.0, 0.0
+		logits, p := make([]float32, bins.N), make([]float64, bins.N)
+		for _, r := range rows {
+			l.Logits(logits, x[r*4:(r+1)*4])
+			softmax(p, logits)
+			ce -= math.Log(p[bins.Bin(float64(depths[r]))])
+			g := math.Log(bins.Expected(logits) / float64(depths[r]))
+			sumG += g
+			sumG2 += g * g
+		}
+		n := float64(len(rows))
+		want := loss.SILogWeight*math.Sqrt(sumG2/n-loss.Lambda*(sumG/n)*(sumG/n)) + loss.CEWeight*ce/n
+		if math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+			t.Errorf("loss %+v: %.12g, direct %.12g", loss, got, want)
+		}
+	}
+	// Scale invariance at Lambda = 1: halving every target changes every g by log 2 only.
+	siOnly := DepthLoss{SILogWeight: 1, Lambda: 1}
+	gw, gb := make([]float64, len(l.W)), make([]float64, len(l.B))
+	a := depthBatchLoss(l, x, rows, depths, bins, siOnly, gw, gb)
+	half := make([]float32, len(depths))
+	for i, d := range depths {
+		half[i] = d / 2
+	}
+	if b := depthBatchLoss(l, x, rows, half, bins, siOnly, gw, gb); math.Abs(a-b) > 1e-6 {
+		t.Errorf("SI-log with Lambda 1 changed under target scaling: %g vs %g", a, b)
+	}
+}
+
+// TestDepthLossGradient compares depthBatchLoss's gradient with central finite differences in
+// float64 over every weight and bias of a small head, for each loss mix.
+func TestDepthLossGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	bins := DepthBins{N: 5, Min: 0.5, Max: 5.5}
+	l, x, depths, rows := randomDepthProblem(rng, bins, 7, 3)
+	for _, loss := range []DepthLoss{PaperDepthLoss, CrossEntropyOnly, {SILogWeight: 1, Lambda: 0.85}} {
+		gw, gb := make([]float64, len(l.W)), make([]float64, len(l.B))
+		depthBatchLoss(l, x, rows, depths, bins, loss, gw, gb)
+		check := func(name string, params []float32, grad []float64) {
+			for i := range params {
+				orig := params[i]
+				const h = 1e-2
+				params[i] = orig + h
+				up := depthBatchLoss(l, x, rows, depths, bins, loss, make([]float64, len(l.W)), make([]float64, len(l.B)))
+				params[i] = orig - h
+				down := depthBatchLoss(l, x, rows, depths, bins, loss, make([]float64, len(l.W)), make([]float64, len(l.B)))
+				params[i] = orig
+				fd := (up - down) / (2 * h)
+				if math.Abs(fd-grad[i]) > 2e-3*math.Max(1, math.Abs(fd)) {
+					t.Errorf("loss %+v: d/d%s[%d] = %.6g, finite difference %.6g", loss, name, i, grad[i], fd)
+				}
+			}
+		}
+		check("W", l.W, gw)
+		check("B", l.B, gb)
+	}
+}
+
+// randomDepthProblem returns a random head over bins, n rows of in features, positive targets
+// inside the bins' range and the list of all rows.
+func randomDepthProblem(rng *rand.Rand, bins DepthBins, n, in int) (*Linear, []float32, []float32, []int) {
+	l := NewLinear(in, bins.N)
+	for i := range l.W {
+		l.W[i] = float32(rng.NormFloat64())
+	}
+	for i := range l.B {
+		l.B[i] = float32(rng.NormFloat64())
+	}
+	x, depths, rows := make([]float32, n*in), make([]float32, n), make([]int, n)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	for i := range depths {
+		depths[i] = float32(bins.Min + rng.Float64()*(bins.Max-bins.Min))
+		rows[i] = i
+	}
+	return l, x, depths, rows
+}
+
+// TestTrainDepthRejectsBadInput names what is wrong with each bad call.
+func TestTrainDepthRejectsBadInput(t *testing.T) {
+	bins := DepthBins{N: 4, Min: 0.5, Max: 4.5}
+	x, d := []float32{1, 2, 3, 4}, []float32{1, 2}
+	for _, tc := range []struct {
+		name   string
+		x, d   []float32
+		bins   DepthBins
+		loss   DepthLoss
+		substr string
+	}{
+		{"rows mismatch", x, []float32{1}, bins, PaperDepthLoss, "1 depths"},
+		{"empty bins", x, d, DepthBins{}, PaperDepthLoss, "need N > 0"},
+		{"zero loss", x, d, bins, DepthLoss{}, "not both 0"},
+		{"negative weight", x, d, bins, DepthLoss{SILogWeight: -1, CEWeight: 1}, "≥ 0"},
+		{"SI-log with centre ≤ 0", x, d, DepthBins{N: 4, Min: -1, Max: 1}, PaperDepthLoss, "positive bin centres"},
+		{"no valid target", x, []float32{0, -1}, bins, PaperDepthLoss, "no row with a valid"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := TrainDepth(tc.x, 2, 2, tc.d, tc.bins, tc.loss, TrainOptions{Epochs: 1})
+			if err == nil || !strings.Contains(err.Error(), tc.substr) {
+				t.Errorf("error %v, want one containing %q", err, tc.substr)
+			}
+		})
 	}
 }

@@ -49,13 +49,14 @@ type DenseOptions struct {
 	LR        float64          // probe peak learning rate (AdamW, warm-up + cosine)
 	BatchSize int              // patch rows per probe step
 	Bins      probes.DepthBins // depth bins of the NYUv2 probe
+	DepthLoss probes.DepthLoss // loss of the NYUv2 probe (zero value: the paper's, probes.PaperDepthLoss)
 	Batch     int              // images per forward pass
 }
 
 // DenseOptionsFor returns the dense-probe sizes of a scale: 64 images per split at smoke, 256 on
 // a CPU, 1024 at paper scale (the full ADE20k / NYUv2 splits do not fit the plain-Go probe).
 func DenseOptionsFor(level notebook.Level) DenseOptions {
-	o := DenseOptions{Images: 256, Epochs: 10, LR: 1e-3, BatchSize: 256, Bins: probes.PaperBins, Batch: 16}
+	o := DenseOptions{Images: 256, Epochs: 10, LR: 1e-3, BatchSize: 256, Bins: probes.PaperBins, DepthLoss: probes.PaperDepthLoss, Batch: 16}
 	switch level {
 	case notebook.Smoke:
 		o.Images = 64
@@ -110,6 +111,9 @@ func newDenseRun(b backends.Backend, teacher *TrainedViT, norm *finalNorm, image
 	}
 	if opts.Bins.N <= 0 {
 		opts.Bins = probes.PaperBins
+	}
+	if opts.DepthLoss == (probes.DepthLoss{}) {
+		opts.DepthLoss = probes.PaperDepthLoss
 	}
 	d := &denseRun{b: b, teacher: teacher, norm: norm, imageSize: imageSize, stats: stats, opts: opts, progress: progress,
 		models: []denseModel{{name: "teacher"}}}
@@ -486,13 +490,14 @@ func (d *denseRun) nyuv2(dir string) (own, teacherProbe []float64, desc string, 
 		return v, nil
 	}
 	own, teacherProbe, err = d.probeEach("NYUv2", "RMSE %.4f m", tr, va, func(feats []float32) (*probes.Linear, error) {
-		return probes.TrainDepth(feats, len(depths), dim, depths, d.opts.Bins, d.trainOptions())
+		return probes.TrainDepth(feats, len(depths), dim, depths, d.opts.Bins, d.opts.DepthLoss, d.trainOptions())
 	}, rmse)
 	if err != nil {
 		return nil, nil, "", err
 	}
-	desc = fmt.Sprintf("%d train / %d test images of %s at %d px, RMSE in metres over %d px depth maps (Eigen crop), %d bins over [%g, %g] m",
-		len(trainPairs), len(valPairs), dir, s, s, d.opts.Bins.N, d.opts.Bins.Min, d.opts.Bins.Max)
+	desc = fmt.Sprintf("%d train / %d test images of %s at %d px, RMSE in metres over %d px depth maps (Eigen crop), %d bins over [%g, %g] m, loss %g·SI-log(λ %g) + %g·CE",
+		len(trainPairs), len(valPairs), dir, s, s, d.opts.Bins.N, d.opts.Bins.Min, d.opts.Bins.Max,
+		d.opts.DepthLoss.SILogWeight, d.opts.DepthLoss.Lambda, d.opts.DepthLoss.CEWeight)
 	return own, teacherProbe, desc, nil
 }
 
