@@ -26,7 +26,7 @@ BENCH ?= .
 BENCH_PKGS ?= ./...
 BENCHTIME ?= 3x
 
-.PHONY: help setup warm notebooks test vet test-go test-runner test-notebooks bench bench-vit blockrec clean
+.PHONY: help setup warm notebooks test vet test-go test-runner test-notebooks bench bench-vit blockrec gpu-build clean
 
 help:
 	@echo "make setup      install Jupyter, GoNB and goimports (scripts/install.sh), download modules, warm the build cache"
@@ -35,6 +35,7 @@ help:
 	@echo "make bench      Go benchmarks (BENCH=regexp BENCH_PKGS=./lib/x/ BENCHTIME=3x); output in build/bench/"
 	@echo "make bench-vit  lib/vit speed next to PyTorch on CPU (bench/vit.sh)"
 	@echo "make blockrec   build the command-line tool into build/blockrec"
+	@echo "make gpu-build  build build/gpu/{blockrec,vitbench} (cgo) to carry to a GPU machine for scripts/gpu-check.sh"
 	@echo "make clean      remove build/ (not data/ nor figures/)"
 
 setup:
@@ -87,6 +88,11 @@ bench-vit:
 
 blockrec:
 	go build -o build/blockrec ./cmd/blockrec
+
+# Binaries for a GPU machine without Go: carry build/gpu and run scripts/gpu-check.sh there.
+gpu-build:
+	CGO_ENABLED=1 go build -o build/gpu/blockrec ./cmd/blockrec
+	CGO_ENABLED=1 go build -o build/gpu/vitbench ./bench/vitbench
 
 clean:
 	rm -rf build
