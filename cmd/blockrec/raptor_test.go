@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/blockrec/blockrec/internal/testctx"
+
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -27,7 +29,7 @@ func fakeTeacherRun(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := seededContext(t)
+	ctx := testctx.New(t)
 	exec := context.MustNewExec(backend.MustNew(), ctx, func(ctx *context.Context, x *Node) *Node {
 		return m.Forward(ctx.In("vit"), x).Logits
 	})
@@ -89,15 +91,4 @@ func TestRaptorCommandRunsAndResumes(t *testing.T) {
 	if o1.String() != o3.String() {
 		t.Errorf("resumed run differs:\n%s\n%s", o1.String(), o3.String())
 	}
-}
-
-// seededContext returns a new context whose random initialisers draw from a fixed seed, so a
-// test's random parameters (and any tolerance check on them) are the same on every run.
-func seededContext(t testing.TB) *context.Context {
-	t.Helper()
-	ctx := context.New()
-	if err := ctx.SetRNGStateFromSeed(1234); err != nil {
-		t.Fatal(err)
-	}
-	return ctx
 }

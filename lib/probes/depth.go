@@ -122,18 +122,7 @@ func depthBatchLoss(l *Linear, x []float32, rows []int, depths []float32, bins D
 			dLogit[c] = loss.CEWeight*pc/fn + dPred*pc*(centres[c]-pred[r])
 		}
 		dLogit[target] -= loss.CEWeight / fn
-		for i, v := range x[row*in : (row+1)*in] {
-			if v == 0 {
-				continue
-			}
-			gw := gradW[i*k : (i+1)*k]
-			for c, dv := range dLogit {
-				gw[c] += float64(v) * dv
-			}
-		}
-		for c, dv := range dLogit {
-			gradB[c] += dv
-		}
+		addOuter(gradW, gradB, x[row*in:(row+1)*in], dLogit)
 	}
 	return loss.SILogWeight*siLog + loss.CEWeight*ce/fn
 }

@@ -127,18 +127,7 @@ func TrainSoftmax(x []float32, n, in int, labels []int32, classes int, opts Trai
 				l.Logits(logits, xr)
 				softmax(probs, logits)
 				probs[labels[r]]--
-				for i, v := range xr {
-					if v == 0 {
-						continue
-					}
-					g := gradW[i*classes : (i+1)*classes]
-					for c, p := range probs {
-						g[c] += float64(v) * p
-					}
-				}
-				for c, p := range probs {
-					gradB[c] += p
-				}
+				addOuter(gradW, gradB, xr, probs)
 			}
 			scale := 1 / float64(len(batch))
 			lr := LearningRate(step, o.Warmup, total, o.LR, o.MinLR)
@@ -149,6 +138,24 @@ func TrainSoftmax(x []float32, n, in int, labels []int32, classes int, opts Trai
 		}
 	}
 	return l, nil
+}
+
+// addOuter adds the gradient of a linear map's weights and biases for one input row x whose
+// logits have gradient dLogits: gradW += x ⊗ dLogits (zero inputs skipped), gradB += dLogits.
+func addOuter(gradW, gradB []float64, x []float32, dLogits []float64) {
+	k := len(dLogits)
+	for i, v := range x {
+		if v == 0 {
+			continue
+		}
+		g := gradW[i*k : (i+1)*k]
+		for c, d := range dLogits {
+			g[c] += float64(v) * d
+		}
+	}
+	for c, d := range dLogits {
+		gradB[c] += d
+	}
 }
 
 // adam holds AdamW moments for a flat parameter vector.

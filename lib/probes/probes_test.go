@@ -287,8 +287,7 @@ func TestDepthLossDirect(t *testing.T) {
 	bins := DepthBins{N: 6, Min: 0.5, Max: 6.5}
 	l, x, depths, rows := randomDepthProblem(rng, bins, 9, 4)
 	for _, loss := range []DepthLoss{PaperDepthLoss, CrossEntropyOnly, {SILogWeight: 2, Lambda: 0.3}} {
-		gw, gb := make([]float64, len(l.W)), make([]float64, len(l.B))
-		got := depthBatchLoss(l, x, rows, depths, bins, loss, gw, gb)
+		got, _, _ := depthLossAndGradient(l, x, rows, depths, bins, loss)
 		sumG, sumG2, ce := 0.0, 0.0, 0.0
 		logits, p := make([]float32, bins.N), make([]float64, bins.N)
 		for _, r := range rows {
@@ -307,13 +306,12 @@ func TestDepthLossDirect(t *testing.T) {
 	}
 	// Scale invariance at Lambda = 1: halving every target changes every g by log 2 only.
 	siOnly := DepthLoss{SILogWeight: 1, Lambda: 1}
-	gw, gb := make([]float64, len(l.W)), make([]float64, len(l.B))
-	a := depthBatchLoss(l, x, rows, depths, bins, siOnly, gw, gb)
+	a, _, _ := depthLossAndGradient(l, x, rows, depths, bins, siOnly)
 	half := make([]float32, len(depths))
 	for i, d := range depths {
 		half[i] = d / 2
 	}
-	if b := depthBatchLoss(l, x, rows, half, bins, siOnly, gw, gb); math.Abs(a-b) > 1e-6 {
+	if b, _, _ := depthLossAndGradient(l, x, rows, half, bins, siOnly); math.Abs(a-b) > 1e-6 {
 		t.Errorf("SI-log with Lambda 1 changed under target scaling: %g vs %g", a, b)
 	}
 }
@@ -325,16 +323,15 @@ func TestDepthLossGradient(t *testing.T) {
 	bins := DepthBins{N: 5, Min: 0.5, Max: 5.5}
 	l, x, depths, rows := randomDepthProblem(rng, bins, 7, 3)
 	for _, loss := range []DepthLoss{PaperDepthLoss, CrossEntropyOnly, {SILogWeight: 1, Lambda: 0.85}} {
-		gw, gb := make([]float64, len(l.W)), make([]float64, len(l.B))
-		depthBatchLoss(l, x, rows, depths, bins, loss, gw, gb)
+		_, gw, gb := depthLossAndGradient(l, x, rows, depths, bins, loss)
 		check := func(name string, params []float32, grad []float64) {
 			for i := range params {
 				orig := params[i]
 				const h = 1e-2
 				params[i] = orig + h
-				up := depthBatchLoss(l, x, rows, depths, bins, loss, make([]float64, len(l.W)), make([]float64, len(l.B)))
+				up, _, _ := depthLossAndGradient(l, x, rows, depths, bins, loss)
 				params[i] = orig - h
-				down := depthBatchLoss(l, x, rows, depths, bins, loss, make([]float64, len(l.W)), make([]float64, len(l.B)))
+				down, _, _ := depthLossAndGradient(l, x, rows, depths, bins, loss)
 				params[i] = orig
 				fd := (up - down) / (2 * h)
 				if math.Abs(fd-grad[i]) > 2e-3*math.Max(1, math.Abs(fd)) {
@@ -345,6 +342,13 @@ func TestDepthLossGradient(t *testing.T) {
 		check("W", l.W, gw)
 		check("B", l.B, gb)
 	}
+}
+
+// depthLossAndGradient is depthBatchLoss with fresh gradient buffers.
+func depthLossAndGradient(l *Linear, x []float32, rows []int, depths []float32, bins DepthBins, loss DepthLoss) (float64, []float64, []float64) {
+	gw, gb := make([]float64, len(l.W)), make([]float64, len(l.B))
+	v := depthBatchLoss(l, x, rows, depths, bins, loss, gw, gb)
+	return v, gw, gb
 }
 
 // randomDepthProblem returns a random head over bins, n rows of in features, positive targets

@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/blockrec/blockrec/internal/testctx"
 	"github.com/blockrec/blockrec/lib/hidden"
 	"github.com/blockrec/blockrec/lib/phases"
 
@@ -151,7 +152,7 @@ func TestLayerSwapOnRecurrentTeacher(t *testing.T) {
 	cfg := tinyTeacher()
 	cfg.HeadInput = vit.HeadCLSMeanPatch // predictions that depend on the image
 	source := []int{0, 0, 0, 3, 3, 3}
-	ctx := seededContext(t)
+	ctx := testctx.New(t)
 	if err := SetTeacher(ctx, cfg, recurrentTeacherWeights(cfg, source, 1.0, 4)); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/blockrec/blockrec/internal/testctx"
+
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
@@ -130,7 +132,7 @@ func buildTeacherCache(t testing.TB, b backends.Backend, cfg vit.Config, source 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := seededContext(t)
+	ctx := testctx.New(t)
 	if err := SetTeacher(ctx, cfg, recurrentTeacherWeights(cfg, source, teacherGain, seed)); err != nil {
 		t.Fatal(err)
 	}
@@ -149,14 +151,3 @@ var teacherGain = func() float64 {
 	}
 	return 1.0
 }()
-
-// seededContext returns a new context whose random initialisers draw from a fixed seed, so a
-// test's random parameters (and any tolerance check on them) are the same on every run.
-func seededContext(t testing.TB) *context.Context {
-	t.Helper()
-	ctx := context.New()
-	if err := ctx.SetRNGStateFromSeed(1234); err != nil {
-		t.Fatal(err)
-	}
-	return ctx
-}

@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/blockrec/blockrec/internal/testctx"
 	"github.com/blockrec/blockrec/lib/backend"
 	"github.com/blockrec/blockrec/lib/hidden"
 	"github.com/blockrec/blockrec/lib/phases"
@@ -141,7 +142,7 @@ func flat(t *tensors.Tensor) []float32 {
 func TestBlockSelectionAndShapes(t *testing.T) {
 	b := backend.MustNew()
 	m := smallRaptor(true)
-	ctx := seededContext(t)
+	ctx := testctx.New(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := randTensor(rng, 3, 5, 8)
 	// outputs: Layer(l) for l=1..4, then Step(block j, t=l) for j=0,1 and l=1..4.
@@ -279,7 +280,7 @@ func TestTeacherForcedLossDirect(t *testing.T) {
 	acts := randTensor(rng, 2, 5, 5, 8) // [batch, layers 0..4, tokens, dim]
 	for _, w := range []Weights{PlainMSE, Stage2Weights} {
 		obj := Objective{Model: m, Plan: plan, Layout: layout, Weights: w}
-		ctx := seededContext(t)
+		ctx := testctx.New(t)
 		exec := context.MustNewExec(b, ctx, func(ctx *context.Context, acts *Node) []*Node {
 			out := []*Node{obj.TeacherForced(ctx, acts), obj.Autoregressive(ctx, acts)}
 			for l := 1; l <= 4; l++ {
@@ -346,7 +347,7 @@ func TestGradientsFiniteDifferences(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	acts := randTensor(rng, 2, 5, 5, 8)
 	lambda := tensors.FromValue(float32(0.3))
-	ctx := seededContext(t)
+	ctx := testctx.New(t)
 	loss := obj.Loss(Annealed)
 	lossExec := context.MustNewExec(b, ctx, func(ctx *context.Context, acts, lambda *Node) *Node {
 		l, _ := loss(ctx, []*Node{acts, lambda})

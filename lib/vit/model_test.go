@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/blockrec/blockrec/internal/testctx"
+
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -46,7 +48,7 @@ func TestForwardShapes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx := seededContext(t)
+			ctx := testctx.New(t)
 			exec := context.MustNewExec(b, ctx, func(ctx *context.Context, images *Node) []*Node {
 				out := m.Forward(ctx, images)
 				nodes := append([]*Node{}, out.Hidden...)
@@ -148,7 +150,7 @@ func TestHiddenStatesOnlyGraph(t *testing.T) {
 			return h
 		}
 	}
-	ctx := seededContext(t)
+	ctx := testctx.New(t)
 	if backend.IsPureGo(b) {
 		if _, err := context.MustNewExec(b, ctx, build(false)).Exec(images); err == nil {
 			t.Log("the pure-Go backend now runs graphs with an unused head: backend.LastOutputs may be dropped")
@@ -161,15 +163,4 @@ func TestHiddenStatesOnlyGraph(t *testing.T) {
 	if len(outs) != tinyConfig().Depth+1 {
 		t.Fatalf("%d outputs", len(outs))
 	}
-}
-
-// seededContext returns a new context whose random initialisers draw from a fixed seed, so a
-// test's random parameters (and any tolerance check on them) are the same on every run.
-func seededContext(t testing.TB) *context.Context {
-	t.Helper()
-	ctx := context.New()
-	if err := ctx.SetRNGStateFromSeed(1234); err != nil {
-		t.Fatal(err)
-	}
-	return ctx
 }
