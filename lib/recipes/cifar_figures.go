@@ -72,6 +72,18 @@ func (r *CIFARResults) raptorAt(sd float64, k int) *RaptorRun {
 	return nil
 }
 
+// teacherOnEvalImages is the teacher's accuracy on the images its Raptor runs were scored on (the
+// first Raptor run at that rate says; all share the images) and their number; without a Raptor run
+// it is the teacher's own test accuracy and 0 images.
+func (r *CIFARResults) teacherOnEvalImages(t TeacherSummary) (float64, int) {
+	for _, run := range r.Raptor {
+		if run.SD == t.SD && run.Result.TeacherAccuracy > 0 {
+			return run.Result.TeacherAccuracy, run.Result.ValImages
+		}
+	}
+	return t.Accuracy, 0
+}
+
 // Figures builds every figure of notebook 01 from the results. Titles name the dataset.
 func (r *CIFARResults) Figures() ([]NamedFigure, error) {
 	ds := r.Dataset
@@ -82,7 +94,13 @@ func (r *CIFARResults) Figures() ([]NamedFigure, error) {
 	}
 
 	// Fig. 4C: accuracy against the SD rate, teacher and Raptor per K.
-	acc := []figures.Series{{Label: "teacher ViT", X: sds, Y: pluck(r.Teachers, func(t TeacherSummary) float64 { return t.Accuracy * 100 })}}
+	// The teacher is scored on the same images as Raptor, so the two lines share one denominator.
+	evalImages := 0
+	acc := []figures.Series{{Label: "teacher ViT", X: sds, Y: pluck(r.Teachers, func(t TeacherSummary) float64 {
+		a, n := r.teacherOnEvalImages(t)
+		evalImages = max(evalImages, n)
+		return a * 100
+	})}}
 	for _, k := range r.sweepK() {
 		s := figures.Series{Label: fmt.Sprintf("Raptor K=%d", k)}
 		for _, sd := range sds {
@@ -94,7 +112,7 @@ func (r *CIFARResults) Figures() ([]NamedFigure, error) {
 	}
 	out = append(out, NamedFigure{Name: "01_accuracy_vs_sd", W: 14 * vg.Centimeter, H: 10 * vg.Centimeter,
 		Figure:  figures.Lines("Accuracy vs stochastic depth ("+ds+")", "uniform stochastic-depth rate p", "top-1 accuracy (%)", acc...),
-		Caption: "Test accuracy of the teacher ViTs and of Raptor (max-cut phases) against the uniform stochastic-depth rate (paper Fig. 4C)."})
+		Caption: fmt.Sprintf("Test accuracy of the teacher ViTs and of Raptor (max-cut phases), both on the same %d test images, against the uniform stochastic-depth rate (paper Fig. 4C).", evalImages)})
 
 	// Fig. 4A: similarity matrices with max-cut boundaries, one per SD.
 	kShow := 3
@@ -303,12 +321,14 @@ func (r *CIFARResults) Conclusion() string {
 	for _, t := range r.Teachers {
 		var parts []string
 		for _, k := range r.sweepK() {
-			if run := r.raptorAt(t.SD, k); run != nil && t.Accuracy > 0 {
-				parts = append(parts, fmt.Sprintf("K=%d recovers %.0f%% of the teacher's accuracy (R² patches %.3f, copy baseline %.3f)",
-					k, 100*run.Result.Accuracy/t.Accuracy, meanR2(run.Result.R2, ColPatches), meanR2(run.Result.CopyR2, ColPatches)))
+			if run := r.raptorAt(t.SD, k); run != nil && run.Result.TeacherAccuracy > 0 {
+				parts = append(parts, fmt.Sprintf("K=%d %.1f%% vs teacher %.1f%% = %.0f%% of the teacher's accuracy (R² patches %.3f, copy baseline %.3f)",
+					k, 100*run.Result.Accuracy, 100*run.Result.TeacherAccuracy, 100*run.Result.Accuracy/run.Result.TeacherAccuracy,
+					meanR2(run.Result.R2, ColPatches), meanR2(run.Result.CopyR2, ColPatches)))
 			}
 		}
-		fmt.Fprintf(&b, "- Raptor on p=%.2f: %s.\n", t.SD, strings.Join(parts, "; "))
+		_, n := r.teacherOnEvalImages(t)
+		fmt.Fprintf(&b, "- Raptor on p=%.2f (accuracies on the same %d test images): %s.\n", t.SD, n, strings.Join(parts, "; "))
 	}
 	if gain := r.gainTable(); gain != "" {
 		b.WriteString(gain)

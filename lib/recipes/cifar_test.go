@@ -100,3 +100,21 @@ func TestRunCIFARBudget(t *testing.T) {
 		t.Errorf("the conclusion of a partial run must say so:\n%s", res.Conclusion())
 	}
 }
+
+// TestConclusionScoresRaptorAgainstTheTeacherOnTheSameImages: a teacher with 50 % on its own test
+// set but 40 % on Raptor's evaluation images, and Raptor at 30 %, must be reported as 75 %, and
+// the accuracy figure must plot the teacher at 40 %.
+func TestConclusionScoresRaptorAgainstTheTeacherOnTheSameImages(t *testing.T) {
+	sim := [][]float64{{0, 0.5}, {0.5, 0}}
+	res := &CIFARResults{Dataset: "synthetic", Scale: "cpu", Model: "test model",
+		Teachers: []TeacherSummary{{SD: 0.3, Accuracy: 0.5, Similarity: sim}},
+		Raptor: []RaptorRun{{SD: 0.3, K: 2, Kind: "max-cut",
+			Result: RaptorResult{K: 2, Accuracy: 0.3, TeacherAccuracy: 0.4, ValImages: 1000}}}}
+	c := res.Conclusion()
+	if !strings.Contains(c, "K=2 30.0% vs teacher 40.0% = 75% of the teacher's accuracy") || !strings.Contains(c, "same 1000 test images") {
+		t.Errorf("conclusion does not score Raptor against the teacher on the same images:\n%s", c)
+	}
+	if got, n := res.teacherOnEvalImages(res.Teachers[0]); got != 0.4 || n != 1000 {
+		t.Errorf("teacher on the evaluation images: %g on %d, want 0.4 on 1000", got, n)
+	}
+}
