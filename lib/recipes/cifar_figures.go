@@ -145,8 +145,8 @@ func (r *CIFARResults) Figures() ([]NamedFigure, error) {
 		}
 	}
 	if len(blockIdx) == len(sds) {
-		out = append(out, NamedFigure{Name: "01_block_index_vs_sd", W: 14 * vg.Centimeter, H: 9 * vg.Centimeter,
-			Figure: figures.Lines("Block structure vs smooth drift ("+ds+")", "uniform stochastic-depth rate p", "within / between dissimilarity (lower = more block-like)",
+		out = append(out, NamedFigure{Name: "01_block_index_vs_sd", W: 14 * vg.Centimeter, H: 10 * vg.Centimeter,
+			Figure: figures.Lines("Block structure vs smooth drift ("+ds+")", "uniform stochastic-depth rate p", "block index: within / between (lower = blockier)",
 				figures.Series{Label: "max-cut phases", X: sds, Y: blockIdx}, figures.Series{Label: "same phases, smooth-drift matrix", X: sds, Y: driftIdx}),
 			Caption: "Block-structure index of the max-cut phases on the measured matrix and on its smooth-drift baseline (each diagonal replaced by its mean). Phases are real only where the first curve lies clearly below the second."})
 	}
