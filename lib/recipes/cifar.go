@@ -77,8 +77,10 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 		stop = func() bool { return false }
 	}
 	res := &CIFARResults{Scale: string(plan.Scale), Dataset: splits.Name(), Provenance: splits.Provenance(),
-		Model: fmt.Sprintf("ViT dim %d, %d layers, %d heads, patch %d, %s MLP", plan.Model.Dim, plan.Model.Depth,
-			plan.Model.Heads, plan.Model.PatchSize, plan.Model.MLP), BaselineSD: plan.BaselineSD()}
+		Model: fmt.Sprintf("ViT dim %d, %d layers, %d heads, patch %d, %s MLP; teachers trained %g epochs on %s, batch %d, %s",
+			plan.Model.Dim, plan.Model.Depth, plan.Model.Heads, plan.Model.PatchSize, plan.Model.MLP,
+			plan.Epochs, imagesNote(plan.TrainImages, splits.Train.Len()), plan.BatchSize, augmentNote(plan.NoAugment)),
+		BaselineSD: plan.BaselineSD()}
 	raptorTrain := splits.Train.Subset(min(plan.RaptorTrainImages, splits.Train.Len()), 11)
 	val := splits.Test.Subset(min(plan.EvalImages(), splits.Test.Len()), 12)
 	probe := splits.Test.Subset(min(plan.ProbeImages, splits.Test.Len()), 13)
@@ -351,4 +353,20 @@ func ReadCIFARResults(path string) (*CIFARResults, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &r, nil
+}
+
+// imagesNote says how many training images a plan uses out of the split's n.
+func imagesNote(planned, n int) string {
+	if planned <= 0 || planned >= n {
+		return fmt.Sprintf("all %d training images", n)
+	}
+	return fmt.Sprintf("%d of %d training images", planned, n)
+}
+
+// augmentNote says whether the teachers saw augmented images.
+func augmentNote(off bool) string {
+	if off {
+		return "no augmentation"
+	}
+	return "random crop (4 px padding) + horizontal flip"
 }
