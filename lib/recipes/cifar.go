@@ -58,6 +58,22 @@ type SwapRun struct {
 	Teacher  float64   `json:"teacher"`  // unswapped accuracy on the same images
 }
 
+// swapMeans returns the mean accuracy over every trial of the intra-phase swaps and of the
+// inter-phase swaps among swaps.
+func swapMeans(swaps []SwapRun) (intra, inter float64) {
+	var in, out []float64
+	for _, s := range swaps {
+		if s.Kind == "intra" {
+			in = append(in, s.Accuracy...)
+		} else {
+			out = append(out, s.Accuracy...)
+		}
+	}
+	intra, _ = meanStd(in)
+	inter, _ = meanStd(out)
+	return intra, inter
+}
+
 // Partition kinds of RaptorRun.
 const (
 	KindMaxCut           = "max-cut"

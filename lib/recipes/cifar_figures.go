@@ -354,21 +354,14 @@ func (r *CIFARResults) Conclusion() string {
 		}
 	}
 	for _, sd := range uniqueSD(r.Swaps) {
-		var intra, inter []float64
+		var atSD []SwapRun
 		base := 0.0
 		for _, s := range r.Swaps {
-			if s.SD != sd {
-				continue
-			}
-			base = s.Teacher
-			if s.Kind == "intra" {
-				intra = append(intra, s.Accuracy...)
-			} else {
-				inter = append(inter, s.Accuracy...)
+			if s.SD == sd {
+				atSD, base = append(atSD, s), s.Teacher
 			}
 		}
-		mi, _ := meanStd(intra)
-		me, _ := meanStd(inter)
+		mi, me := swapMeans(atSD)
 		fmt.Fprintf(&b, "- Layer swap on p=%.2f (teacher %.1f%%): intra-phase swaps keep %.1f%%, inter-phase swaps %.1f%% on average.\n", sd, base*100, mi*100, me*100)
 	}
 	return b.String()

@@ -1199,16 +1199,7 @@ func (r *DINOv2Results) Conclusion() string {
 		fmt.Fprintf(&b, "- R² profile of K=%d (all tokens): highest at layer %d (%.3f), lowest at layer %d (%.3f).\n", best.K, hi+1, best.Result.R2[hi][ColAll], lo+1, best.Result.R2[lo][ColAll])
 	}
 	if len(r.Swaps) > 0 {
-		var intra, inter []float64
-		for _, s := range r.Swaps {
-			if s.Kind == "intra" {
-				intra = append(intra, s.Accuracy...)
-			} else {
-				inter = append(inter, s.Accuracy...)
-			}
-		}
-		mi, _ := meanStd(intra)
-		me, _ := meanStd(inter)
+		mi, me := swapMeans(r.Swaps)
 		verdict := "intra-phase swaps keep more accuracy than inter-phase swaps, as in the paper"
 		if mi <= me {
 			verdict = "intra-phase swaps do not keep more accuracy than inter-phase swaps"

@@ -295,6 +295,22 @@ func denseTargets[T any](train, val []probes.Pair, read func(path string) ([]T, 
 	return trainTargets, gt, nil
 }
 
+// loadDense reads a dense task's data: every model's patch features of the train and val images,
+// the training targets per patch, and the val targets resized to the model's input side.
+func loadDense[T any](d *denseRun, train, val []probes.Pair, read func(path string) ([]T, int, int, error),
+	patch func(m []T, h, w, gh, gw int) []T) (tr, va *denseSplit, targets []T, gt [][]T, err error) {
+	if tr, err = d.split(train); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if targets, gt, err = denseTargets(train, val, read, patch, d.grid(), d.imageSize); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if va, err = d.split(val); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return tr, va, targets, gt, nil
+}
+
 // nearestResize resizes an h×w map to nh×nw by nearest neighbour (source pixel of the output
 // pixel centre), so labels and invalid depths stay exact.
 func nearestResize[T any](src []T, h, w, nh, nw int) []T {
@@ -393,15 +409,7 @@ func (d *denseRun) ade20k(root string) (own, teacherProbe []float64, desc string
 	}
 	trainPairs, valPairs = capPairs(trainPairs, d.opts.Images), capPairs(valPairs, d.opts.Images)
 	g, s := d.grid(), d.imageSize
-	tr, err := d.split(trainPairs)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	labels, gt, err := denseTargets(trainPairs, valPairs, probes.ReadADE20kLabels, probes.PatchLabels, g, s)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	va, err := d.split(valPairs)
+	tr, va, labels, gt, err := loadDense(d, trainPairs, valPairs, probes.ReadADE20kLabels, probes.PatchLabels)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -461,15 +469,7 @@ func (d *denseRun) nyuv2(dir string) (own, teacherProbe []float64, desc string, 
 	}
 	trainPairs, valPairs := splits[0], splits[1]
 	g, s := d.grid(), d.imageSize
-	tr, err := d.split(trainPairs)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	depths, gt, err := denseTargets(trainPairs, valPairs, probes.ReadDepthPNG, probes.PatchDepths, g, s)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	va, err := d.split(valPairs)
+	tr, va, depths, gt, err := loadDense(d, trainPairs, valPairs, probes.ReadDepthPNG, probes.PatchDepths)
 	if err != nil {
 		return nil, nil, "", err
 	}
