@@ -8,12 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/blockrec/blockrec/internal/testctx"
-
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/blockrec/blockrec/internal/testctx"
 	"github.com/blockrec/blockrec/lib/backend"
 	"github.com/blockrec/blockrec/lib/recipes"
 	"github.com/blockrec/blockrec/lib/train"

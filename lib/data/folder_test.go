@@ -4,13 +4,13 @@ import (
 	"context"
 	"image"
 	"image/color"
-	"image/jpeg"
-	"image/png"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/blockrec/blockrec/internal/testimage"
 )
 
 func randomNRGBA(h, w int, seed uint64) *image.NRGBA {
@@ -23,26 +23,6 @@ func randomNRGBA(h, w int, seed uint64) *image.NRGBA {
 		img.Pix[i] = 255
 	}
 	return img
-}
-
-func writeImage(t *testing.T, path string, img image.Image) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if strings.HasSuffix(strings.ToLower(path), ".png") {
-		err = png.Encode(f, img)
-	} else {
-		err = jpeg.Encode(f, img, &jpeg.Options{Quality: 90})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // referenceRGB decodes a file through the generic image.At path, independently of ToRGB's fast paths.
@@ -79,7 +59,7 @@ func TestReadImageFolder(t *testing.T) {
 		{"zebra/1.jpeg", 2}, {"zebra/2.png", 2},
 	}
 	for i, f := range files {
-		writeImage(t, filepath.Join(root, f.path), randomNRGBA(8, 8, uint64(i)))
+		testimage.Write(t, filepath.Join(root, f.path), randomNRGBA(8, 8, uint64(i)), 90)
 	}
 	os.WriteFile(filepath.Join(root, "mango", "notes.txt"), []byte("not an image"), 0o644)
 	os.MkdirAll(filepath.Join(root, ".hidden"), 0o755)
@@ -131,8 +111,8 @@ func TestReadImageFolderResizeAndErrors(t *testing.T) {
 	for i := 0; i < len(uniform.Pix); i += 4 {
 		copy(uniform.Pix[i:], []uint8{200, 100, 50, 255})
 	}
-	writeImage(t, filepath.Join(root, "a", "big.png"), uniform)
-	writeImage(t, filepath.Join(root, "b", "small.png"), randomNRGBA(8, 8, 1))
+	testimage.Write(t, filepath.Join(root, "a", "big.png"), uniform, 90)
+	testimage.Write(t, filepath.Join(root, "b", "small.png"), randomNRGBA(8, 8, 1), 90)
 
 	// Mixed sizes without Size: an error naming the odd file.
 	_, err := ReadImageFolder(context.Background(), root, FolderOptions{})

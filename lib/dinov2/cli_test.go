@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"image"
 	"image/color"
-	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/blockrec/blockrec/internal/testimage"
 	"github.com/blockrec/blockrec/lib/backend"
 	"github.com/blockrec/blockrec/lib/data"
 )
@@ -22,17 +21,7 @@ func writePNG(t *testing.T, path string, w, h int, seed uint8) {
 			img.Set(x, y, color.RGBA{uint8(x*13) + seed, uint8(y*7) ^ seed, seed * 3, 255})
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := png.Encode(f, img); err != nil {
-		t.Fatal(err)
-	}
+	testimage.Write(t, path, img, 0) // a .png name: the quality is unused
 }
 
 // TestCLIExtract: generate a checkpoint, extract a folder of images to a file, read it back and

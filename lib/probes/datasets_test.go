@@ -4,43 +4,24 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-func saveImage(t *testing.T, path string, img image.Image) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if strings.HasSuffix(path, ".jpg") {
-		err = jpeg.Encode(f, img, nil)
-	} else {
-		err = png.Encode(f, img)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+	"github.com/blockrec/blockrec/internal/testimage"
+)
 
 // TestADE20kMiniature builds a two-image SceneParse150 copy and reads it back.
 func TestADE20kMiniature(t *testing.T) {
 	root := t.TempDir()
 	for _, name := range []string{"ADE_val_00000002", "ADE_val_00000001"} {
-		saveImage(t, filepath.Join(root, "images", "validation", name+".jpg"), image.NewRGBA(image.Rect(0, 0, 4, 2)))
+		testimage.Write(t, filepath.Join(root, "images", "validation", name+".jpg"), image.NewRGBA(image.Rect(0, 0, 4, 2)), jpeg.DefaultQuality)
 		ann := image.NewGray(image.Rect(0, 0, 4, 2))
 		for i, v := range []uint8{0, 1, 2, 150, 0, 0, 75, 1} {
 			ann.SetGray(i%4, i/4, color.Gray{Y: v})
 		}
-		saveImage(t, filepath.Join(root, "annotations", "validation", name+".png"), ann)
+		testimage.Write(t, filepath.Join(root, "annotations", "validation", name+".png"), ann, jpeg.DefaultQuality)
 	}
 	pairs, err := ADE20kPairs(root, "validation")
 	if err != nil {
@@ -64,7 +45,7 @@ func TestADE20kMiniature(t *testing.T) {
 		}
 	}
 	// An image without annotation is refused by name.
-	saveImage(t, filepath.Join(root, "images", "validation", "orphan.jpg"), image.NewRGBA(image.Rect(0, 0, 2, 2)))
+	testimage.Write(t, filepath.Join(root, "images", "validation", "orphan.jpg"), image.NewRGBA(image.Rect(0, 0, 2, 2)), jpeg.DefaultQuality)
 	if _, err := ADE20kPairs(root, "validation"); err == nil || !strings.Contains(err.Error(), "orphan.jpg") {
 		t.Errorf("orphan image: error %v", err)
 	}
@@ -74,18 +55,18 @@ func TestADE20kMiniature(t *testing.T) {
 // 16-bit (mm) and an 8-bit (0..10 m) depth map.
 func TestNYUMiniature(t *testing.T) {
 	root := t.TempDir()
-	saveImage(t, filepath.Join(root, "data", "nyu2_test", "0_colors.png"), image.NewRGBA(image.Rect(0, 0, 3, 1)))
+	testimage.Write(t, filepath.Join(root, "data", "nyu2_test", "0_colors.png"), image.NewRGBA(image.Rect(0, 0, 3, 1)), jpeg.DefaultQuality)
 	d16 := image.NewGray16(image.Rect(0, 0, 3, 1))
 	for x, mm := range []uint16{0, 1500, 9999} {
 		d16.SetGray16(x, 0, color.Gray16{Y: mm})
 	}
-	saveImage(t, filepath.Join(root, "data", "nyu2_test", "0_depth.png"), d16)
-	saveImage(t, filepath.Join(root, "data", "nyu2_train", "a", "1.jpg"), image.NewRGBA(image.Rect(0, 0, 3, 1)))
+	testimage.Write(t, filepath.Join(root, "data", "nyu2_test", "0_depth.png"), d16, jpeg.DefaultQuality)
+	testimage.Write(t, filepath.Join(root, "data", "nyu2_train", "a", "1.jpg"), image.NewRGBA(image.Rect(0, 0, 3, 1)), jpeg.DefaultQuality)
 	d8 := image.NewGray(image.Rect(0, 0, 3, 1))
 	for x, v := range []uint8{0, 51, 255} {
 		d8.SetGray(x, 0, color.Gray{Y: v})
 	}
-	saveImage(t, filepath.Join(root, "data", "nyu2_train", "a", "1.png"), d8)
+	testimage.Write(t, filepath.Join(root, "data", "nyu2_train", "a", "1.png"), d8, jpeg.DefaultQuality)
 	csvPath := filepath.Join(root, "data", "split.csv")
 	content := "rgb,depth\ndata/nyu2_test/0_colors.png,data/nyu2_test/0_depth.png\nnyu2_train/a/1.jpg,nyu2_train/a/1.png\n"
 	if err := os.WriteFile(csvPath, []byte(content), 0o644); err != nil {

@@ -8,14 +8,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/blockrec/blockrec/internal/testctx"
-
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/blockrec/blockrec/internal/testctx"
 	"github.com/blockrec/blockrec/lib/train"
 	"github.com/blockrec/blockrec/lib/vit"
 )

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/jpeg"
-	"image/png"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -17,31 +15,12 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/blockrec/blockrec/internal/testimage"
 	"github.com/blockrec/blockrec/lib/backend"
 	"github.com/blockrec/blockrec/lib/data"
 	"github.com/blockrec/blockrec/lib/dinov2"
 	"github.com/blockrec/blockrec/lib/probes"
 )
-
-func writeTestImage(t *testing.T, path string, img image.Image) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if strings.HasSuffix(path, ".jpg") {
-		err = jpeg.Encode(f, img, &jpeg.Options{Quality: 95})
-	} else {
-		err = png.Encode(f, img)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // miniADE20k writes an ADEChallengeData2016-layout copy: 24×32 images split at a random column
 // into a reddish region (class 1) and a bluish one (class 2), the top two rows unlabelled (0).
@@ -70,8 +49,8 @@ func miniADE20k(t *testing.T, nTrain, nVal int) string {
 					ann.SetGray(x, y, color.Gray{Y: l})
 				}
 			}
-			writeTestImage(t, filepath.Join(root, "images", split.name, name+".jpg"), img)
-			writeTestImage(t, filepath.Join(root, "annotations", split.name, name+".png"), ann)
+			testimage.Write(t, filepath.Join(root, "images", split.name, name+".jpg"), img, 95)
+			testimage.Write(t, filepath.Join(root, "annotations", split.name, name+".png"), ann, 95)
 		}
 	}
 	return root
@@ -104,13 +83,13 @@ func miniNYUv2(t *testing.T, nTrain, nTest int) string {
 		}
 		if i < nTrain {
 			rgb, dep := fmt.Sprintf("data/nyu2_train/scene_%d/%d.jpg", i%2, i), fmt.Sprintf("data/nyu2_train/scene_%d/%d.png", i%2, i)
-			writeTestImage(t, filepath.Join(root, rgb), img)
-			writeTestImage(t, filepath.Join(root, dep), d8)
+			testimage.Write(t, filepath.Join(root, rgb), img, 95)
+			testimage.Write(t, filepath.Join(root, dep), d8, 95)
 			fmt.Fprintf(&trainCSV, "%s,%s\n", rgb, dep)
 		} else {
 			rgb, dep := fmt.Sprintf("data/nyu2_test/%05d_colors.png", i), fmt.Sprintf("data/nyu2_test/%05d_depth.png", i)
-			writeTestImage(t, filepath.Join(root, rgb), img)
-			writeTestImage(t, filepath.Join(root, dep), d16)
+			testimage.Write(t, filepath.Join(root, rgb), img, 95)
+			testimage.Write(t, filepath.Join(root, dep), d16, 95)
 			fmt.Fprintf(&testCSV, "%s,%s\n", rgb, dep)
 		}
 	}

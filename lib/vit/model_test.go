@@ -5,12 +5,11 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/blockrec/blockrec/internal/testctx"
-
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/blockrec/blockrec/internal/testctx"
 	"github.com/blockrec/blockrec/lib/backend"
 )
 
