@@ -26,13 +26,9 @@ func CacheDir(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	base := os.Getenv(CacheEnv)
-	if base == "" {
-		root, err := RepoRoot()
-		if err != nil {
-			return "", err
-		}
-		base = filepath.Join(root, "data", "cache")
+	base, err := CacheBase()
+	if err != nil {
+		return "", err
 	}
 	dir := filepath.Join(base, string(level), filepath.FromSlash(name))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -48,4 +44,17 @@ func Must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// CacheBase is the folder every scale's cache lives under: $BLOCKREC_CACHE_DIR when set, else
+// <repo>/data/cache. It is not created.
+func CacheBase() (string, error) {
+	if base := os.Getenv(CacheEnv); base != "" {
+		return base, nil
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "data", "cache"), nil
 }

@@ -136,13 +136,9 @@ func (o DINOv2Options) cacheRoot() (string, error) {
 	if scale == "" {
 		scale = notebook.Scale()
 	}
-	base := os.Getenv(notebook.CacheEnv)
-	if base == "" {
-		root, err := notebook.RepoRoot()
-		if err != nil {
-			return "", err
-		}
-		base = filepath.Join(root, "data", "cache")
+	base, err := notebook.CacheBase()
+	if err != nil {
+		return "", err
 	}
 	return filepath.Join(base, string(scale), "dinov2"), nil
 }

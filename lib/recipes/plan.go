@@ -3,7 +3,6 @@ package recipes
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/gomlx/gomlx/backends"
@@ -106,15 +105,11 @@ func (p CIFARPlan) TeacherDir(dataset string, sd float64) (string, error) {
 	return filepath.Join(root, fmt.Sprintf("teacher-%s-sd%.2f", slug(dataset), sd)), nil
 }
 
-// CacheRoot is where this plan's runs live: $BLOCKREC_CACHE (or <repo>/data/cache)/<scale>/cifar.
+// CacheRoot is where this plan's runs live: notebook.CacheBase()/<scale>/cifar ($BLOCKREC_CACHE_DIR or <repo>/data/cache).
 func (p CIFARPlan) CacheRoot() (string, error) {
-	base := os.Getenv(notebook.CacheEnv)
-	if base == "" {
-		root, err := notebook.RepoRoot()
-		if err != nil {
-			return "", err
-		}
-		base = filepath.Join(root, "data", "cache")
+	base, err := notebook.CacheBase()
+	if err != nil {
+		return "", err
 	}
 	return filepath.Join(base, string(p.Scale), "cifar"), nil
 }
