@@ -26,12 +26,13 @@ BENCH ?= .
 BENCH_PKGS ?= ./...
 BENCHTIME ?= 3x
 
-.PHONY: help setup warm notebooks test vet test-go test-runner test-notebooks bench bench-vit blockrec gpu-build clean
+.PHONY: help setup warm notebooks test vet test-go test-runner test-notebooks test-install test-purego bench bench-vit blockrec gpu-build clean
 
 help:
 	@echo "make setup      install Jupyter, GoNB and goimports (scripts/install.sh), download modules, warm the build cache"
 	@echo "make notebooks  run every notebook top to bottom at BLOCKREC_SCALE=$(BLOCKREC_SCALE); executed copies + HTML in build/notebooks/, figures in figures/"
-	@echo "make test       go vet, go test (race detector on pure-Go packages), notebook-runner tests, all notebooks at smoke scale"
+	@echo "make test       go vet, go test (race detector on pure-Go packages), installer and notebook-runner tests, all notebooks at smoke scale"
+	@echo "make test-purego  the pure-Go leg of CI: GoMLX package tests and notebook 00 at smoke, forced onto GOMLX_BACKEND=go"
 	@echo "make bench      Go benchmarks (BENCH=regexp BENCH_PKGS=./lib/x/ BENCHTIME=3x); output in build/bench/"
 	@echo "make bench-vit  lib/vit speed next to PyTorch on CPU (bench/vit.sh)"
 	@echo "make blockrec   build the command-line tool into build/blockrec"
@@ -56,7 +57,7 @@ notebooks:
 test: BLOCKREC_SCALE := smoke
 test:
 	@failed=""; \
-	for step in vet test-go test-runner test-notebooks; do \
+	for step in vet test-go test-install test-runner test-notebooks; do \
 	  echo "=== make $$step (BLOCKREC_SCALE=$$BLOCKREC_SCALE)"; \
 	  $(MAKE) --no-print-directory $$step || failed="$$failed $$step"; \
 	done; \
@@ -74,6 +75,18 @@ test-go:
 
 test-runner:
 	$(PYTHON) scripts/test_run_notebooks.py
+
+# The XLA CPU plugin installer's failure paths (offline, wrong checksum, opted out), in seconds.
+test-install:
+	bash scripts/test_install_xla.sh
+
+# CI's second leg: the fallback engine must not rot while XLA is the default. BLOCKREC_EXPECT_BACKEND
+# makes every backend.New fail if it got another engine than the one named.
+test-purego: export GOMLX_BACKEND := go
+test-purego: export BLOCKREC_EXPECT_BACKEND := go
+test-purego:
+	go test -count=1 $(PLAIN_PKGS)
+	BLOCKREC_SCALE=smoke $(PYTHON) scripts/run_notebooks.py --out build/notebooks-purego notebooks/00_environment.ipynb
 
 # At smoke scale: executed copies go to build/notebooks-smoke/, figures to build/figures-smoke/.
 test-notebooks:

@@ -3,7 +3,9 @@
 #   - Jupyter (Debian packages: jupyter-core, jupyter-client, nbconvert, nbclient, nbformat),
 #   - gcc (cgo, needed by GoMLX's XLA bindings),
 #   - GoNB (the Go Jupyter kernel, pinned) and goimports (pinned), installed into $(go env GOPATH)/bin,
-#   - the "gonb" Jupyter kernel spec (~/.local/share/jupyter/kernels/gonb).
+#   - the "gonb" Jupyter kernel spec (~/.local/share/jupyter/kernels/gonb),
+#   - XLA's CPU PJRT plugin (scripts/install_xla_cpu.sh: a pinned, checksummed PyPI wheel) into
+#     ~/.local/lib/go-xla/, where GoMLX finds it; without it (offline) blockrec runs on pure Go.
 # Idempotent: each step first checks whether its result is already present; a second run takes a
 # few seconds. Needs root or sudo only when Debian packages are missing.
 set -euo pipefail
@@ -83,5 +85,8 @@ else
   [[ -f "$kernel_json" ]] || die "gonb --install did not write $kernel_json"
 fi
 /usr/bin/jupyter kernelspec list 2>/dev/null | grep -q '^ *gonb ' || die "jupyter kernelspec list does not show gonb"
+# --- XLA CPU plugin (never fatal) ---------------------------------------------------------------
+bash "$repo_root/scripts/install_xla_cpu.sh"
+
 say "done. GoNB cells need go, gonb and goimports on PATH: scripts/run_notebooks.py adds $gobin itself;"
 say "for Jupyter in a browser, add it to your PATH: export PATH=\"$gobin:\$PATH\""
