@@ -26,7 +26,7 @@ func runCIFAR(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("cifar", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	scale := fs.String("scale", "", "smoke, cpu or paper (default: $BLOCKREC_SCALE, else cpu)")
-	dataset := fs.String("data", "auto", "auto, cifar100, cifar10, standin, synthetic")
+	dataset := fs.String("data", "auto", "auto, cifar100, cifar10, standin, fashion-mnist, synthetic")
 	sdList := fs.String("sd", "", "comma-separated stochastic-depth rates overriding the scale's sweep (e.g. 0,0.3)")
 	budget := fs.Duration("budget", 0, "with all: start no new Raptor fit after this much time (0: no limit); skipped fits are listed in the results")
 	fs.Usage = func() {
