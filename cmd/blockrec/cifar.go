@@ -70,6 +70,13 @@ func runCIFAR(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "cifar:", err)
 		return 1
 	}
+	if plan, err = plan.SizedTo(splits); err != nil {
+		fmt.Fprintln(stderr, "cifar:", err)
+		return 1
+	}
+	for _, cut := range plan.Sized {
+		fmt.Fprintln(stderr, "cifar: sized to the data:", cut)
+	}
 	b, err := backend.New()
 	if err != nil {
 		fmt.Fprintln(stderr, "cifar:", err)
