@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/blockrec/blockrec/lib/backend"
 	"github.com/blockrec/blockrec/lib/data"
 	"github.com/blockrec/blockrec/lib/figures"
-	"github.com/blockrec/blockrec/lib/notebook"
 	"github.com/blockrec/blockrec/lib/recipes"
 )
 
@@ -40,10 +38,7 @@ func runCIFAR(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	level, err := notebook.ParseScale(*scale)
-	if *scale == "" {
-		level, err = notebook.LookupScale()
-	}
+	level, err := scaleFlag(*scale)
 	if err != nil {
 		fmt.Fprintln(stderr, "cifar:", err)
 		return 2
@@ -99,6 +94,11 @@ func runCIFAR(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "cifar:", err)
 			return 1
 		}
+		if len(figs) == 0 {
+			fmt.Fprintf(stderr, "cifar: %s holds no results to draw\n", path)
+			return 1
+		}
+		var dir string // where the figures went (see figures.DirFor)
 		for _, f := range figs {
 			paths, err := figures.Save(f.Figure, f.Name, f.W, f.H, figures.Provenance{Dataset: res.Provenance, Scale: res.Scale,
 				Model: res.Model, Backend: backend.Describe(b), Notes: f.Caption})
@@ -109,19 +109,15 @@ func runCIFAR(args []string, stdout, stderr io.Writer) int {
 			for _, p := range paths {
 				fmt.Fprintln(stdout, p)
 			}
+			dir = filepath.Dir(paths[0])
 		}
 		// The conclusion computed from the same results, next to the figures.
-		dir, err := figures.Dir()
-		if err == nil {
-			path := filepath.Join(dir, "01_conclusion.md")
-			if err = os.WriteFile(path, []byte(res.Conclusion()), 0o644); err == nil {
-				fmt.Fprintln(stdout, path)
-			}
-		}
-		if err != nil {
+		path = filepath.Join(dir, "01_conclusion.md")
+		if err = figures.WriteAtomic(path, []byte(res.Conclusion())); err != nil {
 			fmt.Fprintln(stderr, "cifar:", err)
 			return 1
 		}
+		fmt.Fprintln(stdout, path)
 		return 0
 	}
 	if fs.Arg(0) == "all" {

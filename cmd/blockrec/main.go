@@ -19,6 +19,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/blockrec/blockrec/lib/notebook"
 )
 
 // command is one registered subcommand.
@@ -70,6 +72,23 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return cmd.run(args[1:], stdout, stderr)
+}
+
+// scaleFlag resolves a --scale flag: its value, else $BLOCKREC_SCALE, else the default. The
+// result is written back to BLOCKREC_SCALE, so that everything the command calls (figure
+// folders, caches, provenance) sees the same scale as the flag.
+func scaleFlag(value string) (notebook.Level, error) {
+	level, err := notebook.LookupScale()
+	if value != "" {
+		level, err = notebook.ParseScale(value)
+		if err != nil {
+			return "", fmt.Errorf("--scale %q: use one of smoke, cpu, paper", value)
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	return level, os.Setenv(notebook.ScaleEnv, string(level))
 }
 
 // usage lists the commands.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"os"
 	"strings"
 	"testing"
 )
@@ -97,5 +98,31 @@ func TestEnv(t *testing.T) {
 	}
 	if code := dispatch([]string{"env", "--bogus"}, io.Discard, io.Discard); code != 2 {
 		t.Errorf("env --bogus: exit %d, want 2", code)
+	}
+}
+
+// TestScaleFlag: --scale wins over BLOCKREC_SCALE and is written back to it, so that figure
+// folders and caches follow the flag.
+func TestScaleFlag(t *testing.T) {
+	for _, tc := range []struct {
+		flag, env, want, err string
+	}{
+		{"", "", "cpu", ""},
+		{"", "paper", "paper", ""},
+		{"smoke", "cpu", "smoke", ""},
+		{"huge", "cpu", "", `--scale "huge"`},
+		{"", "huge", "", `"huge"`},
+	} {
+		t.Setenv("BLOCKREC_SCALE", tc.env)
+		got, err := scaleFlag(tc.flag)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("scaleFlag(%q) with %q: error %v, want one containing %q", tc.flag, tc.env, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || string(got) != tc.want || os.Getenv("BLOCKREC_SCALE") != tc.want {
+			t.Errorf("scaleFlag(%q) with %q = %q, %v, env now %q; want %q", tc.flag, tc.env, got, err, os.Getenv("BLOCKREC_SCALE"), tc.want)
+		}
 	}
 }
