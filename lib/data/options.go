@@ -8,10 +8,13 @@ import (
 	"time"
 )
 
+// DataDirEnv overrides the folder data sets are downloaded and extracted into (<repo>/data).
+const DataDirEnv = "BLOCKREC_DATA_DIR"
+
 // Options configure Open, LoadCIFAR and StandIn. The zero value is usable.
 type Options struct {
-	// CacheDir holds downloads and extractions. Default: <repo>/data, where <repo> is the nearest
-	// directory above the working directory that holds go.mod.
+	// CacheDir holds downloads and extractions. Default: $BLOCKREC_DATA_DIR, else <repo>/data,
+	// where <repo> is the nearest directory above the working directory that holds go.mod.
 	CacheDir string
 	// SharedDir holds cifar10-jpg.tar.gz and SHA256SUMS. Default: $BLOCKREC_SHARED_DATA, else
 	// <repo>/../shared/data.
@@ -49,6 +52,9 @@ func (o Options) logf(format string, args ...any) {
 func (o Options) withDefaults() (Options, error) {
 	if OfflineEnv() {
 		o.Offline = true
+	}
+	if o.CacheDir == "" {
+		o.CacheDir = os.Getenv(DataDirEnv)
 	}
 	if o.CacheDir == "" || o.SharedDir == "" {
 		root, err := RepoRoot()
