@@ -41,6 +41,7 @@ It needs Debian's Jupyter packages and GoNB: run scripts/install.sh (or `make se
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -78,19 +79,40 @@ class Interrupted(BaseException):
         self.code = 128 + signum
 
 
-# The notebook client running now, so that a signal can kill its kernel at once.
+# The notebook client running now, so that a signal can kill its kernel at once, and the signal
+# that stopped the run.
 ACTIVE = {"client": None}
+STOP = {"signum": None}
 
 
 def on_signal(signum, _frame):
-    """Kills the running kernel and everything it started, then unwinds the run. Further signals
-    are ignored while it cleans up."""
+    """Records the signal and kills the running kernel and everything it started; nbclient then
+    fails the cell and run_one raises Interrupted. (Raising here, inside nbclient's event loop,
+    would be swallowed by its cleanup.) Between notebooks it raises Interrupted at once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    STOP["signum"] = signum
+    if ACTIVE["client"] is None:
+        raise Interrupted(signum)
     pid = kernel_pid(ACTIVE["client"])
     if pid:
         kill_tree(pid)
-    raise Interrupted(signum)
+
+
+def install_signal_handlers():
+    """Puts on_signal on SIGINT and SIGTERM, unless a signal already came."""
+    if STOP["signum"] is None:
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+
+
+def check_stop(client=None):
+    """Raises Interrupted when a signal arrived, killing client's kernel first."""
+    if STOP["signum"] is not None:
+        pid = kernel_pid(client)
+        if pid:
+            kill_tree(pid)
+        raise Interrupted(STOP["signum"])
 
 
 def descendants(pid):
@@ -342,6 +364,18 @@ def run_one(path, out_dir, timeout, progress=None, label=""):
     class StreamingClient(NotebookClient):
         """Streams what cells print to the terminal, the backend notice once per notebook."""
 
+        @contextlib.asynccontextmanager
+        async def async_setup_kernel(self, **kwargs):
+            # nbclient puts handlers of its own on SIGINT and SIGTERM (they shut the kernel down
+            # and let the run go on): ours go back on top, and stay after it removes its own.
+            install_signal_handlers()
+            try:
+                async with super().async_setup_kernel(**kwargs):
+                    install_signal_handlers()
+                    yield
+            finally:
+                install_signal_handlers()
+
         def output(self, outs, msg, display_id, cell_index):
             if msg.get("msg_type") == "stream":
                 text = msg["content"].get("text", "")
@@ -371,6 +405,11 @@ def run_one(path, out_dir, timeout, progress=None, label=""):
 
     def on_cell_start(cell, cell_index, **_):
         current.update(index=cell_index)
+        if STOP["signum"] is not None:  # the signal came while the kernel started
+            pid = kernel_pid(client)
+            if pid:
+                kill_tree(pid)
+            return
         if cell_index not in numbers:
             return
         progress.where = f"{label} cell {cell_index}"
@@ -389,12 +428,6 @@ def run_one(path, out_dir, timeout, progress=None, label=""):
     try:
         with open(kernel_log, "w") as klog:  # GoNB logs every compilation: keep it out of the console.
             client.execute(stdout=klog, stderr=klog)
-    except Interrupted as stop:
-        pid = kernel_pid(client)
-        if pid:
-            kill_tree(pid)
-        stop.where = f"{label} cell {current['index']}"
-        raise
     except ShellLineFailed:
         failure = NotebookFailure(current["index"], error_line(nb.cells[current["index"]]))
     except CellTimeoutError:
@@ -407,6 +440,11 @@ def run_one(path, out_dir, timeout, progress=None, label=""):
         failure = NotebookFailure(current["index"], f"{type(e).__name__}: {first_line(str(e))} (see {kernel_log})")
     finally:
         ACTIVE["client"] = None
+    if STOP["signum"] is not None:
+        stop = Interrupted(STOP["signum"])
+        stop.where = f"{label} cell {current['index']}"
+        check_stop(client)  # kills what may be left
+        raise stop
     if failure is not None and failure.cell_index is not None:
         failure.line = f"({cell_label(nb.cells[failure.cell_index])}) {failure.line}"
     ran = sum(1 for i in code_cells if current["index"] is not None and i <= current["index"])
@@ -471,8 +509,7 @@ def main(argv=None):
     kernel_env(scale)
 
     fail_fast = args.fail_fast or os.environ.get("FAIL_FAST", "") not in ("", "0")
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    install_signal_handlers()
     # The kernels' temporary folders (GoNB's per-kernel build dirs) live under one folder of this
     # run, removed at the end however the run ends.
     run_tmp = tempfile.mkdtemp(prefix="run_notebooks.")
