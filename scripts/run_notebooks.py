@@ -277,8 +277,15 @@ def error_line(cell):
 
 def cell_label(cell):
     """The cell's first source line, shortened, to help find it."""
-    lines = [line.strip() for line in cell.get("source", "").splitlines()]
-    src = next((line for line in lines if line and line != "%%"), "")
+    lines, in_import = [], False
+    for line in (line.strip() for line in cell.get("source", "").splitlines()):
+        if line.startswith("import ("):
+            in_import = True
+        elif in_import:
+            in_import = line != ")"
+        elif line and line != "%%" and not line.startswith("import "):
+            lines.append(line)
+    src = next(iter(lines), "")
     return src if len(src) <= 40 else src[:37] + "..."
 
 
