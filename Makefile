@@ -109,3 +109,9 @@ gpu-build:
 
 clean:
 	rm -rf build
+
+# make data: check every data set source (checksums included) and say which one the notebooks
+# use; make data FETCH=1 also downloads CIFAR-100 into data/ when the network allows.
+.PHONY: data
+data:
+	go run ./cmd/blockrec data $(if $(FETCH),--fetch)

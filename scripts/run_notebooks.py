@@ -24,18 +24,33 @@ Environment given to the kernel (and so to every cell's program):
   PATH                   with Go's bin directory ($(go env GOPATH)/bin: gonb, goimports) first.
 The per-cell timeout comes from --timeout, else BLOCKREC_CELL_TIMEOUT, else a default per scale.
 
-Exit status: 0 all notebooks passed, 1 some failed, 2 usage or setup error.
+Progress: each cell is announced as it starts (notebook i/N, cell number, its first line), what
+the cells print (training progress bars included) is streamed to the terminal, a line is printed
+after every minute of silence, and the overall ETA comes from the last run's recorded times
+(<out>/timings.json, per scale). The backend notice every cell's program prints is shown once per
+notebook.
+
+Stopping: Ctrl-C (SIGINT) or SIGTERM kills the running kernel and every process it started,
+removes the kernels' temporary folders (TMPDIR is a folder of this run), starts no further
+notebook and exits 130 (SIGINT) or 143 (SIGTERM) within seconds.
+
+FAIL_FAST=1 in the environment (`make notebooks FAIL_FAST=1`) is the same as --fail-fast.
+
+Exit status: 0 all notebooks passed, 1 some failed, 2 usage or setup error, 130/143 interrupted.
 It needs Debian's Jupyter packages and GoNB: run scripts/install.sh (or `make setup`) first.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import signal
 import tempfile
+import threading
 import time
 import warnings
 
@@ -53,6 +68,156 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived. A BaseException, so that asyncio (nbclient's loop) lets it through."""
+
+    def __init__(self, signum):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.code = 128 + signum
+
+
+# The notebook client running now, so that a signal can kill its kernel at once, and the signal
+# that stopped the run.
+ACTIVE = {"client": None}
+STOP = {"signum": None}
+
+
+def on_signal(signum, _frame):
+    """Records the signal and kills the running kernel and everything it started; nbclient then
+    fails the cell and run_one raises Interrupted. (Raising here, inside nbclient's event loop,
+    would be swallowed by its cleanup.) Between notebooks it raises Interrupted at once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    STOP["signum"] = signum
+    if ACTIVE["client"] is None:
+        raise Interrupted(signum)
+    pid = kernel_pid(ACTIVE["client"])
+    if pid:
+        kill_tree(pid)
+
+
+def install_signal_handlers():
+    """Puts on_signal on SIGINT and SIGTERM, unless a signal already came."""
+    if STOP["signum"] is None:
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+
+
+def check_stop(client=None):
+    """Raises Interrupted when a signal arrived, killing client's kernel first."""
+    if STOP["signum"] is not None:
+        pid = kernel_pid(client)
+        if pid:
+            kill_tree(pid)
+        raise Interrupted(STOP["signum"])
+
+
+def descendants(pid):
+    """The ids of every live process below pid, read from /proc (empty where there is none)."""
+    children = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def kill_tree(pid):
+    """SIGKILLs pid, its process group and every process below it (a cell's Go program may run in
+    a group of its own)."""
+    victims = descendants(pid)
+    for target in [pid] + victims:
+        try:
+            os.kill(target, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+
+
+def kernel_pid(client):
+    """The process id of a client's kernel, or None."""
+    km = getattr(client, "km", None)
+    prov = getattr(km, "provisioner", None)
+    proc = getattr(prov, "process", None) or getattr(km, "kernel", None)
+    return getattr(proc, "pid", None)
+
+
+BACKEND_NOTICE = re.compile(r"^blockrec: backend .*\n?", re.MULTILINE)
+
+
+class Progress:
+    """What the terminal shows while a notebook runs: cell starts, streamed output, a line after
+    each minute of silence, and the ETA of the whole run."""
+
+    def __init__(self, out=None, silence=60):
+        self.out = out or sys.stderr
+        self.silence = silence
+        self.last = time.monotonic()
+        self.where = ""
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.remaining = None  # seconds the rest of the run took last time, or None
+
+    def write(self, text):
+        with self.lock:
+            self.out.write(text)
+            self.out.flush()
+            self.last = time.monotonic()
+
+    def heartbeat(self):
+        start = time.monotonic()
+        while not self.stop.wait(5):
+            if time.monotonic() - self.last >= self.silence:
+                self.write(f"run_notebooks: ... still running {self.where} ({fmt_time(time.monotonic() - start)} in this notebook)\n")
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self.heartbeat, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self.stop.set()
+
+
+def fmt_time(seconds):
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def read_timings(out_dir):
+    try:
+        with open(os.path.join(out_dir, "timings.json"), encoding="utf-8") as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def record_timing(out_dir, scale, name, wall):
+    data = read_timings(out_dir)
+    data.setdefault(scale, {})[name] = round(wall, 1)
+    atomic_write(os.path.join(out_dir, "timings.json"), json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
 class ShellLineFailed(Exception):
@@ -112,8 +277,15 @@ def error_line(cell):
 
 def cell_label(cell):
     """The cell's first source line, shortened, to help find it."""
-    lines = [line.strip() for line in cell.get("source", "").splitlines()]
-    src = next((line for line in lines if line and line != "%%"), "")
+    lines, in_import = [], False
+    for line in (line.strip() for line in cell.get("source", "").splitlines()):
+        if line.startswith("import ("):
+            in_import = True
+        elif in_import:
+            in_import = line != ")"
+        elif line and line != "%%" and not line.startswith("import "):
+            lines.append(line)
+    src = next(iter(lines), "")
     return src if len(src) <= 40 else src[:37] + "..."
 
 
@@ -171,8 +343,9 @@ def save_outputs(nb, name, out_dir):
     atomic_write(os.path.join(out_dir, name + ".html"), html)
 
 
-def run_one(path, out_dir, timeout):
-    """Runs one notebook; returns (number of code cells run, number of code cells); raises NotebookFailure."""
+def run_one(path, out_dir, timeout, progress=None, label=""):
+    """Runs one notebook; returns (number of code cells run, number of code cells); raises
+    NotebookFailure, or Interrupted after killing the kernel and all it started."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -192,7 +365,39 @@ def run_one(path, out_dir, timeout):
         raise NotebookFailure(None, f"not a valid notebook: {first_line(str(e))}")
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
     kernel = nb.metadata.get("kernelspec", {}).get("name", "gonb")
-    client = NotebookClient(
+    progress = progress or Progress(out=open(os.devnull, "w"))
+    seen_notice = {"shown": False}
+
+    class StreamingClient(NotebookClient):
+        """Streams what cells print to the terminal, the backend notice once per notebook."""
+
+        @contextlib.asynccontextmanager
+        async def async_setup_kernel(self, **kwargs):
+            # nbclient puts handlers of its own on SIGINT and SIGTERM (they shut the kernel down
+            # and let the run go on): ours go back on top, and stay after it removes its own.
+            install_signal_handlers()
+            try:
+                async with super().async_setup_kernel(**kwargs):
+                    install_signal_handlers()
+                    yield
+            finally:
+                install_signal_handlers()
+
+        def output(self, outs, msg, display_id, cell_index):
+            if msg.get("msg_type") == "stream":
+                text = msg["content"].get("text", "")
+                first = BACKEND_NOTICE.search(text)
+                if first:
+                    keep = 0 if seen_notice["shown"] else first.end()
+                    seen_notice["shown"] = True
+                    text = text[:keep] + BACKEND_NOTICE.sub("", text[keep:])
+                    msg["content"]["text"] = text
+                    if not text:
+                        return None
+                progress.write(text)
+            return super().output(outs, msg, display_id, cell_index)
+
+    client = StreamingClient(
         nb,
         timeout=timeout,
         kernel_name=kernel,
@@ -202,11 +407,31 @@ def run_one(path, out_dir, timeout):
         on_cell_executed=check_shell_lines,
     )
     current = {"index": None}
-    client.on_cell_start = lambda cell, cell_index, **_: current.update(index=cell_index)
+    numbers = {i: n + 1 for n, i in enumerate(code_cells)}
+    started = time.monotonic()
+
+    def on_cell_start(cell, cell_index, **_):
+        current.update(index=cell_index)
+        if STOP["signum"] is not None:  # the signal came while the kernel started
+            pid = kernel_pid(client)
+            if pid:
+                kill_tree(pid)
+            return
+        if cell_index not in numbers:
+            return
+        progress.where = f"{label} cell {cell_index}"
+        eta = ""
+        if progress.remaining is not None:
+            eta = f", run ETA ~{fmt_time(max(0, progress.remaining - (time.monotonic() - started)))} (last run's times)"
+        progress.write(f"run_notebooks: {label} cell {cell_index} (code {numbers[cell_index]}/{len(code_cells)}): "
+                       f"{cell_label(cell)}  [{fmt_time(time.monotonic() - started)} in{eta}]\n")
+
+    client.on_cell_start = on_cell_start
     name = os.path.splitext(os.path.basename(path))[0]
     os.makedirs(out_dir, exist_ok=True)
     kernel_log = os.path.join(out_dir, name + ".kernel.log")
     failure = None
+    ACTIVE["client"] = client
     try:
         with open(kernel_log, "w") as klog:  # GoNB logs every compilation: keep it out of the console.
             client.execute(stdout=klog, stderr=klog)
@@ -220,6 +445,13 @@ def run_one(path, out_dir, timeout):
         failure = NotebookFailure(current["index"], error_line(nb.cells[current["index"]]))
     except Exception as e:  # Kernel missing or failing to start, and the like.
         failure = NotebookFailure(current["index"], f"{type(e).__name__}: {first_line(str(e))} (see {kernel_log})")
+    finally:
+        ACTIVE["client"] = None
+    if STOP["signum"] is not None:
+        stop = Interrupted(STOP["signum"])
+        stop.where = f"{label} cell {current['index']}"
+        check_stop(client)  # kills what may be left
+        raise stop
     if failure is not None and failure.cell_index is not None:
         failure.line = f"({cell_label(nb.cells[failure.cell_index])}) {failure.line}"
     ran = sum(1 for i in code_cells if current["index"] is not None and i <= current["index"])
@@ -283,27 +515,65 @@ def main(argv=None):
         return 2
     kernel_env(scale)
 
+    fail_fast = args.fail_fast or os.environ.get("FAIL_FAST", "") not in ("", "0")
+    install_signal_handlers()
+    # The kernels' temporary folders (GoNB's per-kernel build dirs) live under one folder of this
+    # run, removed at the end however the run ends.
+    run_tmp = tempfile.mkdtemp(prefix="run_notebooks.")
+    os.environ["TMPDIR"] = run_tmp
+    try:
+        return run_all(paths, args.out, timeout, scale, fail_fast)
+    except Interrupted as stop:
+        where = f" in {stop.where}" if getattr(stop, "where", None) else ""
+        log(f"\nrun_notebooks: stopped by {stop}{where}: the kernel and its programs were killed, no further notebook started")
+        return stop.code
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        shutil.rmtree(run_tmp, ignore_errors=True)
+
+
+def run_all(paths, out_dir, timeout, scale, fail_fast):
+    """Runs the notebooks in order; returns the exit status; raises Interrupted."""
     limit = f"{timeout} s per cell" if timeout else "no cell timeout"
-    log(f"run_notebooks: {len(paths)} notebook(s), BLOCKREC_SCALE={scale}, {limit}, outputs in {args.out}")
+    log(f"run_notebooks: {len(paths)} notebook(s), BLOCKREC_SCALE={scale}, {limit}, outputs in {out_dir}")
+    last = read_timings(out_dir).get(scale, {})
+    names = [os.path.splitext(os.path.basename(p))[0] for p in paths]
+    known = [last[n] for n in names if isinstance(last.get(n), (int, float))]
+    if known:
+        unknown = len(names) - len(known)
+        log(f"run_notebooks: the last run at {scale} took {fmt_time(sum(known))} for these notebooks"
+            + (f" ({unknown} not timed)" if unknown else ""))
     rows, failed = [], 0
     total_start = time.monotonic()
-    for p in paths:
-        shown = os.path.relpath(p)
-        log(f"run_notebooks: running {shown} ...")
-        start = time.monotonic()
-        try:
-            ran, n = run_one(p, args.out, timeout)
-            status, detail = "ok", ""
-        except NotebookFailure as f:
-            failed += 1
-            ran, n = getattr(f, "ran", 0), None
-            where = f"cell {f.cell_index}" if f.cell_index is not None else "file"
-            status, detail = "FAILED", f"{where}: {f.line}"
-            log(f"FAIL {shown} {detail}")
-        wall = time.monotonic() - start
-        rows.append((shown, status, f"{ran}/{n}" if n is not None else f"{ran}", wall, detail))
-        if failed and args.fail_fast:
-            break
+    with Progress() as progress:
+        for i, p in enumerate(paths):
+            shown = os.path.relpath(p)
+            rest = [last.get(n) for n in names[i:]]
+            progress.remaining = sum(rest) if all(isinstance(r, (int, float)) for r in rest) else None
+            expect = f" (last run {fmt_time(last[names[i]])})" if isinstance(last.get(names[i]), (int, float)) else ""
+            log(f"run_notebooks: [{i + 1}/{len(paths)}] running {shown}{expect} ...")
+            start = time.monotonic()
+            try:
+                ran, n = run_one(p, out_dir, timeout, progress, f"[{i + 1}/{len(paths)}] {names[i]}")
+                status, detail = "ok", ""
+            except NotebookFailure as f:
+                failed += 1
+                ran, n = getattr(f, "ran", 0), None
+                where = f"cell {f.cell_index}" if f.cell_index is not None else "file"
+                status, detail = "FAILED", f"{where}: {f.line}"
+                log(f"FAIL {shown} {detail}")
+            wall = time.monotonic() - start
+            if status == "ok":
+                try:
+                    record_timing(out_dir, scale, names[i], wall)
+                except OSError as e:
+                    log(f"run_notebooks: could not record the time of {shown}: {e}")
+            rows.append((shown, status, f"{ran}/{n}" if n is not None else f"{ran}", wall, detail))
+            if failed and fail_fast:
+                if i + 1 < len(paths):
+                    log(f"run_notebooks: --fail-fast: {len(paths) - i - 1} notebook(s) not run")
+                break
     total = time.monotonic() - total_start
 
     width = max(len("notebook"), *(len(r[0]) for r in rows))
@@ -312,9 +582,9 @@ def main(argv=None):
         print(f"{shown:<{width}}  {status:<6}  {cells:>5}  {wall:>7.1f}s" + (f"  {detail}" if detail else ""))
     print(f"{'total':<{width}}  {'':<6}  {'':>5}  {total:>7.1f}s")
     if failed:
-        print(f"\nrun_notebooks: {failed} of {len(rows)} notebook(s) FAILED (executed copies in {args.out})")
+        print(f"\nrun_notebooks: {failed} of {len(rows)} notebook(s) FAILED (executed copies in {out_dir})")
         return 1
-    print(f"\nrun_notebooks: all {len(rows)} notebook(s) passed; executed copies and HTML in {args.out}")
+    print(f"\nrun_notebooks: all {len(rows)} notebook(s) passed; executed copies and HTML in {out_dir}")
     return 0
 
 

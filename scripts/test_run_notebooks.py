@@ -10,10 +10,13 @@ message, except when CI=true: then they fail, so CI can never pass without runni
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -126,6 +129,57 @@ class EndToEnd(unittest.TestCase):
         self.assertIn("1 of 2 notebook(s) FAILED", r.stdout)
 
 
+    def test_fail_fast_from_the_environment(self):
+        r = run("--out", self.out, os.path.join(TESTDATA, "panic.ipynb"), os.path.join(TESTDATA, "ok.ipynb"),
+                env={"FAIL_FAST": "1"})
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.out, "ok.html")), "FAIL_FAST=1 ran the next notebook")
+        self.assertIn("1 notebook(s) not run", r.stderr)
+
+    def test_progress_names_cells_and_streams_output(self):
+        r = self.run_testdata("ok")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stderr, r"\[1/1\] ok cell 1 \(code 1/2\): fmt.Println")
+        self.assertIn("hello from ok.ipynb", r.stderr, "the cell's output was not streamed to the terminal")
+        timings = json.loads(read(os.path.join(self.out, "timings.json")))
+        self.assertGreater(timings["smoke"]["ok"], 0)
+        again = self.run_testdata("ok")
+        self.assertIn("the last run at smoke took", again.stderr)
+        self.assertIn("run ETA ~", again.stderr)
+
+    def test_signal_stops_everything(self):
+        for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+            with self.subTest(signal=sig.name):
+                e = dict(os.environ, BLOCKREC_SCALE="smoke")
+                proc = subprocess.Popen([PYTHON, RUNNER, "--out", self.out, os.path.join(TESTDATA, "sleep.ipynb"),
+                                         os.path.join(TESTDATA, "ok.ipynb")],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e, cwd=ROOT)
+                seen, deadline = "", time.monotonic() + 300
+                while time.monotonic() < deadline:
+                    line = proc.stderr.readline()
+                    seen += line
+                    if not line or "sleeping: pid" in line:
+                        break
+                m = re.search(r"sleeping: pid (\d+), TMPDIR (\S+)", seen)
+                self.assertIsNotNone(m, f"the sleeping cell never reported (streaming broken?):\n{seen}")
+                pid, tmpdir = int(m.group(1)), m.group(2)
+                sent = time.monotonic()
+                proc.send_signal(sig)
+                try:
+                    out, err = proc.communicate(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    self.fail(f"{sig.name}: the runner still ran 30 s after the signal")
+                took = time.monotonic() - sent
+                self.assertEqual(proc.returncode, code, err)
+                self.assertLess(took, 15, f"{sig.name}: took {took:.1f} s to stop")
+                self.assertIn(f"stopped by {sig.name}", err)
+                self.assertFalse(os.path.exists(f"/proc/{pid}") and "zombie" not in read(f"/proc/{pid}/status").lower(),
+                                 f"the cell's program (pid {pid}) survived {sig.name}")
+                self.assertFalse(os.path.exists(tmpdir), f"the run's temporary folder {tmpdir} was left behind")
+                self.assertFalse(os.path.exists(os.path.join(self.out, "ok.html")), "the next notebook started")
+
+
 class Offline(unittest.TestCase):
     """Checks that need no kernel."""
 
@@ -166,6 +220,38 @@ class Offline(unittest.TestCase):
         compile_cell = {"outputs": [{"output_type": "error", "ename": "ERROR",
                                      "evalue": "# gonb_1\n./main.go:3:2: undefined: x\n", "traceback": []}]}
         self.assertEqual(run_notebooks.error_line(compile_cell), "compile error: ./main.go:3:2: undefined: x")
+
+    def test_fmt_time(self):
+        for seconds, want in ((0, "0s"), (59.4, "59s"), (61, "1m01s"), (3599, "59m59s"), (3600, "1h00m"), (7322, "2h02m")):
+            self.assertEqual(run_notebooks.fmt_time(seconds), want)
+
+    def test_timings_round_trip_per_scale(self):
+        out = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, out)
+        self.assertEqual(run_notebooks.read_timings(out), {})
+        run_notebooks.record_timing(out, "cpu", "01_cifar100", 123.44)
+        run_notebooks.record_timing(out, "smoke", "01_cifar100", 9)
+        run_notebooks.record_timing(out, "cpu", "00_environment", 5)
+        self.assertEqual(run_notebooks.read_timings(out),
+                         {"cpu": {"01_cifar100": 123.4, "00_environment": 5}, "smoke": {"01_cifar100": 9}})
+        with open(os.path.join(out, "timings.json"), "w") as f:
+            f.write("{broken")
+        self.assertEqual(run_notebooks.read_timings(out), {})
+
+    def test_kill_tree_kills_every_descendant(self):
+        # A process in a session of its own whose children sit in yet another group.
+        proc = subprocess.Popen(["bash", "-c", "sleep 300 & setsid sleep 301 & wait"], start_new_session=True)
+        deadline = time.monotonic() + 10
+        while len(run_notebooks.descendants(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        kids = run_notebooks.descendants(proc.pid)
+        self.assertGreaterEqual(len(kids), 2, "the test's process tree did not start")
+        run_notebooks.kill_tree(proc.pid)
+        proc.wait(timeout=5)
+        time.sleep(0.2)
+        for kid in kids:
+            alive = os.path.exists(f"/proc/{kid}") and "zombie" not in read(f"/proc/{kid}/status").lower()
+            self.assertFalse(alive, f"descendant {kid} survived kill_tree")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,7 +12,6 @@ import (
 	"github.com/blockrec/blockrec/lib/backend"
 	"github.com/blockrec/blockrec/lib/data"
 	"github.com/blockrec/blockrec/lib/figures"
-	"github.com/blockrec/blockrec/lib/notebook"
 	"github.com/blockrec/blockrec/lib/recipes"
 )
 
@@ -23,34 +20,28 @@ func init() {
 }
 
 func runCIFAR(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("cifar", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("cifar", "[flags] teachers|all|figures",
+		"Runs notebook 01's experiment: teachers trains the stochastic-depth sweep, all runs everything, figures draws saved results.", stderr)
 	scale := fs.String("scale", "", "smoke, cpu or paper (default: $BLOCKREC_SCALE, else cpu)")
-	dataset := fs.String("data", "auto", "auto, cifar100, cifar10, standin, synthetic")
+	dataset := fs.String("data", "auto", "auto, cifar100, cifar10, standin, fashion-mnist, synthetic")
 	sdList := fs.String("sd", "", "comma-separated stochastic-depth rates overriding the scale's sweep (e.g. 0,0.3)")
 	budget := fs.Duration("budget", 0, "with all: start no new Raptor fit after this much time (0: no limit); skipped fits are listed in the results")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: blockrec cifar [--scale S] [--data D] teachers|all|figures")
-		fs.PrintDefaults()
+	if code, done := parseFlags(fs, args, 1, stdout); done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() != 1 || (fs.Arg(0) != "teachers" && fs.Arg(0) != "all" && fs.Arg(0) != "figures") {
+	if fs.Arg(0) != "teachers" && fs.Arg(0) != "all" && fs.Arg(0) != "figures" {
+		fmt.Fprintf(stderr, "blockrec cifar: %q is not teachers, all or figures\n", fs.Arg(0))
 		fs.Usage()
 		return 2
 	}
-	level, err := notebook.ParseScale(*scale)
-	if *scale == "" {
-		level, err = notebook.LookupScale()
-	}
+	level, err := scaleFlag(*scale)
 	if err != nil {
-		fmt.Fprintln(stderr, "cifar:", err)
+		fmt.Fprintln(stderr, "blockrec cifar:", err)
 		return 2
 	}
 	kind, err := kindFromFlag(*dataset)
 	if err != nil {
-		fmt.Fprintln(stderr, "cifar:", err)
+		fmt.Fprintln(stderr, "blockrec cifar:", err)
 		return 2
 	}
 	plan := recipes.CIFARPlanFor(level)
@@ -59,7 +50,7 @@ func runCIFAR(args []string, stdout, stderr io.Writer) int {
 		for _, f := range strings.Split(*sdList, ",") {
 			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
 			if err != nil || v < 0 || v >= 1 {
-				fmt.Fprintf(stderr, "cifar: --sd %q: each rate must be a number in [0, 1)\n", *sdList)
+				fmt.Fprintf(stderr, "blockrec cifar: --sd %q: each rate must be a number in [0, 1)\n", *sdList)
 				return 2
 			}
 			plan.SDRates = append(plan.SDRates, v)
@@ -67,54 +58,62 @@ func runCIFAR(args []string, stdout, stderr io.Writer) int {
 	}
 	splits, err := data.Open(context.Background(), data.Options{Only: kind, Logf: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }})
 	if err != nil {
-		fmt.Fprintln(stderr, "cifar:", err)
+		fmt.Fprintln(stderr, "blockrec cifar:", err)
 		return 1
+	}
+	if plan, err = plan.SizedTo(splits); err != nil {
+		fmt.Fprintln(stderr, "blockrec cifar:", err)
+		return 1
+	}
+	for _, cut := range plan.Sized {
+		fmt.Fprintln(stderr, "blockrec cifar: sized to the data:", cut)
 	}
 	b, err := backend.New()
 	if err != nil {
-		fmt.Fprintln(stderr, "cifar:", err)
+		fmt.Fprintln(stderr, "blockrec cifar:", err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "cifar: scale %s, %s\n", level, splits.Provenance())
+	fmt.Fprintf(stderr, "blockrec cifar: scale %s, %s\n", level, splits.Provenance())
 	if fs.Arg(0) == "figures" {
 		path, err := plan.ResultsPath(splits.Name())
 		if err != nil {
-			fmt.Fprintln(stderr, "cifar:", err)
+			fmt.Fprintln(stderr, "blockrec cifar:", err)
 			return 1
 		}
 		res, err := recipes.ReadCIFARResults(path)
 		if err != nil {
-			fmt.Fprintln(stderr, "cifar:", err)
+			fmt.Fprintln(stderr, "blockrec cifar:", err)
 			return 1
 		}
 		figs, err := res.Figures()
 		if err != nil {
-			fmt.Fprintln(stderr, "cifar:", err)
+			fmt.Fprintln(stderr, "blockrec cifar:", err)
 			return 1
 		}
+		if len(figs) == 0 {
+			fmt.Fprintf(stderr, "blockrec cifar: %s holds no results to draw\n", path)
+			return 1
+		}
+		var dir string // where the figures went (see figures.DirFor)
 		for _, f := range figs {
 			paths, err := figures.Save(f.Figure, f.Name, f.W, f.H, figures.Provenance{Dataset: res.Provenance, Scale: res.Scale,
 				Model: res.Model, Backend: backend.Describe(b), Notes: f.Caption})
 			if err != nil {
-				fmt.Fprintln(stderr, "cifar:", err)
+				fmt.Fprintln(stderr, "blockrec cifar:", err)
 				return 1
 			}
 			for _, p := range paths {
 				fmt.Fprintln(stdout, p)
 			}
+			dir = filepath.Dir(paths[0])
 		}
 		// The conclusion computed from the same results, next to the figures.
-		dir, err := figures.Dir()
-		if err == nil {
-			path := filepath.Join(dir, "01_conclusion.md")
-			if err = os.WriteFile(path, []byte(res.Conclusion()), 0o644); err == nil {
-				fmt.Fprintln(stdout, path)
-			}
-		}
-		if err != nil {
-			fmt.Fprintln(stderr, "cifar:", err)
+		path = filepath.Join(dir, "01_conclusion.md")
+		if err = figures.WriteAtomic(path, []byte(res.Conclusion())); err != nil {
+			fmt.Fprintln(stderr, "blockrec cifar:", err)
 			return 1
 		}
+		fmt.Fprintln(stdout, path)
 		return 0
 	}
 	if fs.Arg(0) == "all" {
@@ -122,7 +121,7 @@ func runCIFAR(args []string, stdout, stderr io.Writer) int {
 		stop := func() bool { return *budget > 0 && time.Since(began) > *budget }
 		res, path, err := recipes.RunCIFARAndSave(b, plan, splits, stderr, stop)
 		if err != nil {
-			fmt.Fprintln(stderr, "cifar:", err)
+			fmt.Fprintln(stderr, "blockrec cifar:", err)
 			return 1
 		}
 		for _, t := range res.Teachers {
@@ -141,7 +140,7 @@ func runCIFAR(args []string, stdout, stderr io.Writer) int {
 	for _, sd := range plan.SDRates {
 		t, err := plan.Teacher(b, splits, sd, stderr)
 		if err != nil {
-			fmt.Fprintln(stderr, "cifar:", err)
+			fmt.Fprintln(stderr, "blockrec cifar:", err)
 			return 1
 		}
 		r := t.Result

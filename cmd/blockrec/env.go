@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -16,10 +15,9 @@ func init() {
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("version", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs := newFlagSet("version", "", "Prints the versions of Go, blockrec and its key modules.", stderr)
+	if code, done := parseFlags(fs, args, 0, stdout); done {
+		return code
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	writeVersions(tw)
@@ -34,11 +32,10 @@ func writeVersions(w io.Writer) {
 }
 
 func runEnv(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("env", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("env", "[--no-backend]", "Prints versions, the scale, the repository root and the GoMLX backend.", stderr)
 	noBackend := fs.Bool("no-backend", false, "do not start the GoMLX backend (only say which would be chosen)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, 0, stdout); done {
+		return code
 	}
 	status := 0
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)

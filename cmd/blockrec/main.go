@@ -15,10 +15,14 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
+
+	"github.com/blockrec/blockrec/lib/notebook"
 )
 
 // command is one registered subcommand.
@@ -70,6 +74,97 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return cmd.run(args[1:], stdout, stderr)
+}
+
+// newFlagSet makes a command's flag set with the usage layout every command shares:
+//
+//	usage: blockrec NAME ARGS
+//	ABOUT
+//
+//	flags:
+//	  -flag ...
+//
+// Errors of the flag package go to stderr with the prefix "blockrec NAME: ".
+func newFlagSet(name, args, about string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "usage: blockrec %s %s\n", name, args)
+		if about != "" {
+			fmt.Fprintln(w, about)
+		}
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(w, "\nflags:")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parseFlags parses args with fs, taking flags before, between or after the positional
+// arguments ("--" ends the flags). -h or --help prints the usage to stdout and ends the command
+// with status 0; a bad flag, or a number of positional arguments other than nargs (-1: any),
+// prints one error line and the usage to stderr and ends it with status 2. done reports whether
+// the command must return code now.
+func parseFlags(fs *flag.FlagSet, args []string, nargs int, stdout io.Writer) (code int, done bool) {
+	errOut := fs.Output()
+	var positional []string
+	for {
+		fs.SetOutput(io.Discard) // the flag package's own messages are replaced by ours
+		err := fs.Parse(args)
+		fs.SetOutput(errOut)
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			fs.SetOutput(errOut)
+			return 0, true
+		}
+		if err != nil {
+			fmt.Fprintf(errOut, "blockrec %s: %v\n", fs.Name(), err)
+			fs.Usage()
+			return 2, true
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if ended := len(args) > len(rest) && args[len(args)-len(rest)-1] == "--"; ended {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	if nargs >= 0 && len(positional) != nargs {
+		fmt.Fprintf(errOut, "blockrec %s: %d arguments given, want %d\n", fs.Name(), len(positional), nargs)
+		fs.Usage()
+		return 2, true
+	}
+	// Leave the positional arguments where fs.Arg and fs.NArg find them.
+	fs.SetOutput(io.Discard)
+	fs.Parse(append([]string{"--"}, positional...))
+	fs.SetOutput(errOut)
+	return 0, false
+}
+
+// scaleFlag resolves a --scale flag: its value, else $BLOCKREC_SCALE, else the default. The
+// result is written back to BLOCKREC_SCALE, so that everything the command calls (figure
+// folders, caches, provenance) sees the same scale as the flag.
+func scaleFlag(value string) (notebook.Level, error) {
+	level, err := notebook.LookupScale()
+	if value != "" {
+		level, err = notebook.ParseScale(value)
+		if err != nil {
+			return "", fmt.Errorf("--scale %q: use one of smoke, cpu, paper", value)
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	return level, os.Setenv(notebook.ScaleEnv, string(level))
 }
 
 // usage lists the commands.

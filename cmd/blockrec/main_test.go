@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -98,5 +100,103 @@ func TestEnv(t *testing.T) {
 	}
 	if code := dispatch([]string{"env", "--bogus"}, io.Discard, io.Discard); code != 2 {
 		t.Errorf("env --bogus: exit %d, want 2", code)
+	}
+}
+
+// TestScaleFlag: --scale wins over BLOCKREC_SCALE and is written back to it, so that figure
+// folders and caches follow the flag.
+func TestScaleFlag(t *testing.T) {
+	for _, tc := range []struct {
+		flag, env, want, err string
+	}{
+		{"", "", "cpu", ""},
+		{"", "paper", "paper", ""},
+		{"smoke", "cpu", "smoke", ""},
+		{"huge", "cpu", "", `--scale "huge"`},
+		{"", "huge", "", `"huge"`},
+	} {
+		t.Setenv("BLOCKREC_SCALE", tc.env)
+		got, err := scaleFlag(tc.flag)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("scaleFlag(%q) with %q: error %v, want one containing %q", tc.flag, tc.env, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || string(got) != tc.want || os.Getenv("BLOCKREC_SCALE") != tc.want {
+			t.Errorf("scaleFlag(%q) with %q = %q, %v, env now %q; want %q", tc.flag, tc.env, got, err, os.Getenv("BLOCKREC_SCALE"), tc.want)
+		}
+	}
+}
+
+// TestParseFlags: the layout every command shares. Flags may follow positional arguments, -h
+// exits 0 with the usage on stdout, and errors are one prefixed line and the usage on stderr.
+func TestParseFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		nargs      int
+		code       int
+		done       bool
+		positional string // joined with |
+		n          int    // value of -n
+		stdout     string
+		stderr     string
+	}{
+		{"flags first", []string{"-n", "3", "a"}, 1, 0, false, "a", 3, "", ""},
+		{"flags after the argument", []string{"a", "-n", "4"}, 1, 0, false, "a", 4, "", ""},
+		{"flags between arguments", []string{"a", "--n=5", "b"}, -1, 0, false, "a|b", 5, "", ""},
+		{"-- ends the flags", []string{"a", "--", "-n", "6"}, -1, 0, false, "a|-n|6", 0, "", ""},
+		{"-h exits 0", []string{"a", "-h"}, 1, 0, true, "", 0, "usage: blockrec zz a|b", ""},
+		{"--help exits 0", []string{"--help"}, 1, 0, true, "", 0, "flags:", ""},
+		{"bad flag", []string{"a", "-bogus"}, 1, 2, true, "", 0, "", "blockrec zz: flag provided but not defined: -bogus\nusage:"},
+		{"bad value", []string{"-n", "x", "a"}, 1, 2, true, "", 0, "", "blockrec zz: invalid value"},
+		{"too many arguments", []string{"a", "b"}, 1, 2, true, "", 0, "", "blockrec zz: 2 arguments given, want 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			fs := newFlagSet("zz", "a|b", "A test command.", &errOut)
+			n := fs.Int("n", 0, "a number")
+			code, done := parseFlags(fs, tc.args, tc.nargs, &out)
+			if code != tc.code || done != tc.done {
+				t.Fatalf("parseFlags(%q) = %d, %v; want %d, %v (stderr %q)", tc.args, code, done, tc.code, tc.done, errOut.String())
+			}
+			if !done && (strings.Join(fs.Args(), "|") != tc.positional || *n != tc.n) {
+				t.Errorf("positional %q, -n %d; want %q, %d", fs.Args(), *n, tc.positional, tc.n)
+			}
+			if !strings.Contains(out.String(), tc.stdout) || !strings.Contains(errOut.String(), tc.stderr) {
+				t.Errorf("stdout %q, stderr %q; want them to contain %q and %q", out.String(), errOut.String(), tc.stdout, tc.stderr)
+			}
+			if tc.code == 0 && errOut.Len() > 0 {
+				t.Errorf("success wrote to stderr: %q", errOut.String())
+			}
+		})
+	}
+}
+
+// TestDataCommand: with no real data set reachable, blockrec data lists each source with how to
+// get it and says the notebooks will use synthetic images; a broken source fails it.
+func TestDataCommand(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("BLOCKREC_OFFLINE", "1")
+	t.Setenv("BLOCKREC_DATA_DIR", dir)
+	t.Setenv("BLOCKREC_SHARED_DATA", filepath.Join(dir, "none"))
+	t.Setenv("BLOCKREC_FASHION_MNIST", filepath.Join(dir, "none"))
+	var out, errOut bytes.Buffer
+	if code := dispatch([]string{"data"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+	for _, want := range []string{"Fashion-MNIST  ", "missing", "apt-get install dataset-fashion-mnist", "synthetic  ", "the notebooks will use: synthetic"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	os.MkdirAll(filepath.Join(dir, "fm"), 0o755)
+	os.WriteFile(filepath.Join(dir, "fm", "train-images-idx3-ubyte.gz"), []byte("not gzip"), 0o644)
+	t.Setenv("BLOCKREC_FASHION_MNIST", filepath.Join(dir, "fm"))
+	out.Reset()
+	errOut.Reset()
+	if code := dispatch([]string{"data"}, &out, &errOut); code != 1 || !strings.Contains(out.String(), "BROKEN") || !strings.Contains(errOut.String(), "blockrec data:") {
+		t.Errorf("broken Fashion-MNIST: exit %d, stdout %q, stderr %q; want 1, BROKEN and one error line", code, out.String(), errOut.String())
 	}
 }

@@ -111,8 +111,10 @@ func kindFromFlag(s string) (data.Kind, error) {
 		return data.KindCIFAR10, nil
 	case "standin":
 		return data.KindCIFAR10JPEG, nil
+	case "fashion-mnist":
+		return data.KindFashionMNIST, nil
 	case "synthetic":
 		return data.KindSynthetic, nil
 	}
-	return data.KindUnknown, fmt.Errorf("unknown --data %q (auto, cifar100, cifar10, standin, synthetic)", s)
+	return data.KindUnknown, fmt.Errorf("unknown --data %q (auto, cifar100, cifar10, standin, fashion-mnist, synthetic)", s)
 }

@@ -10,12 +10,13 @@ import (
 type Kind int
 
 const (
-	KindUnknown     Kind = iota
-	KindCIFAR100         // official CIFAR-100 binary release
-	KindCIFAR10          // official CIFAR-10 binary release
-	KindCIFAR10JPEG      // CIFAR-10 JPEG re-encoding (stand-in for CIFAR-100)
-	KindImageFolder      // any other class-folder image set
-	KindSynthetic        // generated coloured-blob task
+	KindUnknown      Kind = iota
+	KindCIFAR100          // official CIFAR-100 binary release
+	KindCIFAR10           // official CIFAR-10 binary release
+	KindCIFAR10JPEG       // CIFAR-10 JPEG re-encoding (stand-in for CIFAR-100)
+	KindImageFolder       // any other class-folder image set
+	KindSynthetic         // generated coloured-blob task
+	KindFashionMNIST      // Fashion-MNIST from the Debian/Ubuntu package, padded to 32×32 RGB
 )
 
 func (k Kind) String() string {
@@ -30,6 +31,8 @@ func (k Kind) String() string {
 		return "image folder"
 	case KindSynthetic:
 		return "synthetic"
+	case KindFashionMNIST:
+		return "Fashion-MNIST"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -40,7 +43,7 @@ func (k Kind) String() string {
 // the class of image i in [0, NumClasses). CoarseLabels is nil unless the source has a coarse
 // labelling (CIFAR-100's 20 superclasses).
 type Dataset struct {
-	Name   string // plain name for captions: "CIFAR-100", "CIFAR-10 (stand-in, JPEG)", "synthetic"
+	Name   string // plain name for captions: "CIFAR-100", "CIFAR-10 (stand-in, JPEG)", "Fashion-MNIST", "synthetic"
 	Kind   Kind
 	Split  string // "train", "test" or "" when not applicable
 	Source string // where the pixels came from: a file, a folder or a generator description
@@ -167,6 +170,8 @@ func provenance(k Kind, name, source string) string {
 		return "CIFAR-10 (Krizhevsky 2009), lossy JPEG re-encoding, standing in for CIFAR-100: these are CIFAR-10 results"
 	case KindSynthetic:
 		return "synthetic coloured-blob images (no real data set was available): not CIFAR results"
+	case KindFashionMNIST:
+		return "Fashion-MNIST (Xiao et al. 2017, Debian package " + FashionMNISTPackage + "), 28×28 grey padded to 32×32 RGB, standing in for CIFAR-100: these are Fashion-MNIST results"
 	}
 	if source != "" {
 		return fmt.Sprintf("%s (from %s)", name, source)

@@ -10,6 +10,10 @@
 //     against the folder's SHA256SUMS, extracted once into the cache directory and read with the
 //     class-folder reader ([ReadImageFolder]). It stands in for CIFAR-100 on machines without
 //     internet; results on it are CIFAR-10 results, and the Dataset's Name and Provenance say so.
+//   - Fashion-MNIST as Debian and Ubuntu package it (dataset-fashion-mnist, files in
+//     /usr/share/datasets/fashion-mnist or $BLOCKREC_FASHION_MNIST): 70,000 real images, padded
+//     from 28×28 grey to 32×32 RGB ([LoadFashionMNIST]). A real offline data set, so that a
+//     machine without CIFAR still trains on real images; results are Fashion-MNIST results.
 //   - A synthetic, learnable task of coloured blobs ([Synthetic]) when neither is available.
 //
 // Images are held as uint8 HWC row-major ([Dataset].Pixels is N×H×W×C contiguous). A [Batcher]

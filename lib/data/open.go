@@ -22,7 +22,8 @@ const (
 //
 //  1. CIFAR-100 (cached in CacheDir, else downloaded unless offline),
 //  2. the CIFAR-10 JPEG stand-in from SharedDir (SHA-256 checked, extracted once into CacheDir),
-//  3. a synthetic data set (unless NoSynthetic).
+//  3. Fashion-MNIST from FashionMNISTDir (the Debian/Ubuntu package dataset-fashion-mnist),
+//  4. a synthetic data set (unless NoSynthetic).
 //
 // A source that is merely unavailable is skipped (and logged through Options.Logf); a source that
 // is present but broken (a wrong checksum, a truncated file) stops Open with its error. The
@@ -39,6 +40,7 @@ func Open(ctx context.Context, opts Options) (*Splits, error) {
 	sources := []source{
 		{KindCIFAR100, func() (*Splits, error) { return LoadCIFAR(ctx, CIFAR100, opts) }},
 		{KindCIFAR10JPEG, func() (*Splits, error) { return StandIn(ctx, opts) }},
+		{KindFashionMNIST, func() (*Splits, error) { return LoadFashionMNIST(opts.FashionMNISTDir, fashionMNISTSpec) }},
 		{KindSynthetic, func() (*Splits, error) { return syntheticSplits(opts), nil }},
 	}
 	if opts.Only != KindUnknown {
@@ -53,7 +55,7 @@ func Open(ctx context.Context, opts Options) (*Splits, error) {
 		return nil, fmt.Errorf("data: Open cannot load only %v", opts.Only)
 	}
 	if opts.NoSynthetic {
-		sources = sources[:2]
+		sources = sources[:len(sources)-1]
 	}
 	var skipped []error
 	for _, s := range sources {
@@ -70,6 +72,9 @@ func Open(ctx context.Context, opts Options) (*Splits, error) {
 	}
 	return nil, fmt.Errorf("data: no data set available: %w", errors.Join(skipped...))
 }
+
+// fashionMNISTSpec is the release Open expects (tests swap in the checksums of their files).
+var fashionMNISTSpec = FashionMNIST
 
 // StandIn returns the CIFAR-10 JPEG stand-in (train 50,000, test 10,000 images of 32×32) from
 // SharedDir/cifar10-jpg.tar.gz: the tarball's SHA-256 is checked against SharedDir/SHA256SUMS,

@@ -45,7 +45,7 @@ func TestOpen(t *testing.T) {
 	t.Run("synthetic fallback", func(t *testing.T) {
 		dir := t.TempDir()
 		var log []string
-		s, err := Open(ctx, Options{CacheDir: dir, SharedDir: filepath.Join(dir, "none"), Offline: true,
+		s, err := Open(ctx, Options{CacheDir: dir, SharedDir: filepath.Join(dir, "none"), FashionMNISTDir: filepath.Join(dir, "none"), Offline: true,
 			SyntheticTrain: 50, SyntheticTest: 20, Logf: func(f string, a ...any) { log = append(log, fmt.Sprintf(f, a...)) }})
 		if err != nil {
 			t.Fatal(err)
@@ -53,14 +53,14 @@ func TestOpen(t *testing.T) {
 		if s.Name() != "synthetic" || s.Train.Len() != 50 || s.Test.Len() != 20 || !strings.Contains(s.Provenance(), "not CIFAR") {
 			t.Fatalf("got %q (%d/%d): %s", s.Name(), s.Train.Len(), s.Test.Len(), s.Provenance())
 		}
-		if len(log) != 3 || !strings.Contains(log[0], "CIFAR-100 not available") {
+		if len(log) != 4 || !strings.Contains(log[0], "CIFAR-100 not available") || !strings.Contains(log[2], "Fashion-MNIST not available") {
 			t.Errorf("log %q", log)
 		}
 	})
 	t.Run("no synthetic", func(t *testing.T) {
 		dir := t.TempDir()
-		_, err := Open(ctx, Options{CacheDir: dir, SharedDir: dir, Offline: true, NoSynthetic: true})
-		if !errors.Is(err, ErrNotAvailable) || !strings.Contains(err.Error(), StandInArchive) {
+		_, err := Open(ctx, Options{CacheDir: dir, SharedDir: dir, FashionMNISTDir: dir, Offline: true, NoSynthetic: true})
+		if !errors.Is(err, ErrNotAvailable) || !strings.Contains(err.Error(), StandInArchive) || !strings.Contains(err.Error(), FashionMNISTPackage) {
 			t.Fatalf("error %v", err)
 		}
 	})

@@ -8,14 +8,20 @@ import (
 	"time"
 )
 
+// DataDirEnv overrides the folder data sets are downloaded and extracted into (<repo>/data).
+const DataDirEnv = "BLOCKREC_DATA_DIR"
+
 // Options configure Open, LoadCIFAR and StandIn. The zero value is usable.
 type Options struct {
-	// CacheDir holds downloads and extractions. Default: <repo>/data, where <repo> is the nearest
-	// directory above the working directory that holds go.mod.
+	// CacheDir holds downloads and extractions. Default: $BLOCKREC_DATA_DIR, else <repo>/data,
+	// where <repo> is the nearest directory above the working directory that holds go.mod.
 	CacheDir string
 	// SharedDir holds cifar10-jpg.tar.gz and SHA256SUMS. Default: $BLOCKREC_SHARED_DATA, else
 	// <repo>/../shared/data.
 	SharedDir string
+	// FashionMNISTDir holds Fashion-MNIST's four IDX files. Default: FashionMNISTDir()
+	// ($BLOCKREC_FASHION_MNIST, else /usr/share/datasets/fashion-mnist).
+	FashionMNISTDir string
 	// Offline keeps off the network. BLOCKREC_OFFLINE=1 sets it too.
 	Offline bool
 	// DownloadTimeout bounds one download (default 30 minutes; connecting fails within ~10 s).
@@ -25,7 +31,7 @@ type Options struct {
 	// Workers is the number of image-decoding goroutines (0: GOMAXPROCS).
 	Workers int
 	// Only, when not KindUnknown, restricts Open to that one source (KindCIFAR100, KindCIFAR10,
-	// KindCIFAR10JPEG or KindSynthetic) and returns its error instead of falling back.
+	// KindCIFAR10JPEG, KindFashionMNIST or KindSynthetic) and returns its error instead of falling back.
 	Only Kind
 	// NoSynthetic makes Open fail rather than fall back to synthetic data.
 	NoSynthetic bool
@@ -47,6 +53,9 @@ func (o Options) withDefaults() (Options, error) {
 	if OfflineEnv() {
 		o.Offline = true
 	}
+	if o.CacheDir == "" {
+		o.CacheDir = os.Getenv(DataDirEnv)
+	}
 	if o.CacheDir == "" || o.SharedDir == "" {
 		root, err := RepoRoot()
 		if o.CacheDir == "" {
@@ -62,6 +71,9 @@ func (o Options) withDefaults() (Options, error) {
 				o.SharedDir = filepath.Join(root, "..", "shared", "data")
 			}
 		}
+	}
+	if o.FashionMNISTDir == "" {
+		o.FashionMNISTDir = FashionMNISTDir()
 	}
 	if o.DownloadTimeout <= 0 {
 		o.DownloadTimeout = 30 * time.Minute

@@ -295,3 +295,93 @@ func TestMalformedInputPanics(t *testing.T) {
 		})
 	}
 }
+
+// fakeRepo makes a temporary repository root, points the package at it and returns it.
+func fakeRepo(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte("module "+notebook.ModulePath+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(notebook.RootEnv, root)
+	t.Setenv(DirEnv, "")
+	return root
+}
+
+// TestDirForKeepsCommittedFigures: a figure goes where its own scale says, and a committed figure
+// made from another data set or at another scale is never replaced.
+func TestDirForKeepsCommittedFigures(t *testing.T) {
+	root := fakeRepo(t)
+	t.Setenv(notebook.ScaleEnv, "cpu")
+	const standIn = "CIFAR-10 (Krizhevsky 2009), lossy JPEG re-encoding"
+	committed := Provenance{Dataset: standIn, Scale: "cpu"}
+	if _, err := Save(twoLines(), "01_fig", Width, Height, committed); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(root, "figures", "01_fig.png"))
+	if len(before) == 0 {
+		t.Fatal("the first cpu figure was not written to figures/")
+	}
+	for _, c := range []struct {
+		name, fig string
+		prov      Provenance
+		want      string // relative to root
+	}{
+		{"same data and scale rewrites", "01_fig", committed, "figures"},
+		{"other data set", "01_fig", Provenance{Dataset: "Fashion-MNIST (Xiao et al. 2017), padded", Scale: "cpu"}, "build/figures-cpu-fashion-mnist"},
+		{"other scale", "01_fig", Provenance{Dataset: standIn, Scale: "paper"}, "build/figures-paper-cifar-10"},
+		{"smoke by its own scale, whatever BLOCKREC_SCALE says", "01_fig", Provenance{Dataset: standIn, Scale: "smoke"}, "build/figures-smoke"},
+		{"a new figure", "01_new", Provenance{Dataset: "synthetic coloured-blob images: x", Scale: "cpu"}, "figures"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := DirFor(c.fig, c.prov)
+			if err != nil || got != filepath.Join(root, c.want) {
+				t.Fatalf("DirFor = %q, %v; want %q", got, err, filepath.Join(root, c.want))
+			}
+		})
+	}
+	// Saving from other data leaves the committed files as they were.
+	paths, err := Save(twoLines(), "01_fig", Width, Height, Provenance{Dataset: "Fashion-MNIST (Xiao)", Scale: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(root, "figures", "01_fig.png")); !bytes.Equal(before, after) || !strings.Contains(paths[0], "figures-cpu-fashion-mnist") {
+		t.Errorf("a Fashion-MNIST figure replaced the committed one (written to %v)", paths)
+	}
+	t.Setenv(DirEnv, filepath.Join(root, "figures"))
+	if got, _ := DirFor("01_fig", Provenance{Dataset: "Fashion-MNIST", Scale: "cpu"}); got != filepath.Join(root, "figures") {
+		t.Errorf("with %s set, DirFor = %q", DirEnv, got)
+	}
+}
+
+// TestSaveRecordsNoAbsolutePaths: provenance sidecars hold no absolute path of the machine.
+func TestSaveRecordsNoAbsolutePaths(t *testing.T) {
+	root := fakeRepo(t)
+	t.Setenv(notebook.ScaleEnv, "smoke")
+	result := filepath.Join(root, "data", "cache", "cpu", "r.json")
+	_, err := Save(twoLines(), "abs", Width, Height, Provenance{Dataset: "d", Notes: "read " + result,
+		Extra: map[string]any{"result": result, "elsewhere": "/opt/x/y.bin", "k": 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "build", "figures-smoke", "abs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc sidecar
+	if err := json.Unmarshal(raw, &sc); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ field, got, want string }{
+		{"extra.result", sc.Extra["result"].(string), "data/cache/cpu/r.json"},
+		{"extra.elsewhere", sc.Extra["elsewhere"].(string), "y.bin"},
+		{"notes", sc.Notes, "read data/cache/cpu/r.json"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.field, c.got, c.want)
+		}
+	}
+	if strings.Contains(string(raw), root) {
+		t.Errorf("sidecar holds the repository's absolute path:\n%s", raw)
+	}
+}

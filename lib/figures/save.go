@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/blockrec/blockrec/lib/notebook"
@@ -32,23 +33,104 @@ var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // Dir returns the directory figures are saved in: $BLOCKREC_FIGURES_DIR if set, else
 // <repo>/build/figures-smoke at smoke scale (so tests never overwrite real figures), else
-// <repo>/figures.
+// <repo>/figures. Save refines the last case per figure (see DirFor).
 func Dir() (string, error) {
-	if d := os.Getenv(DirEnv); d != "" {
-		return filepath.Abs(d)
-	}
 	level, err := notebook.LookupScale()
 	if err != nil {
 		return "", err
+	}
+	return dirAt(string(level))
+}
+
+// dirAt is Dir for a given scale.
+func dirAt(scale string) (string, error) {
+	if d := os.Getenv(DirEnv); d != "" {
+		return filepath.Abs(d)
 	}
 	root, err := notebook.RepoRoot()
 	if err != nil {
 		return "", err
 	}
-	if level == notebook.Smoke {
+	if scale == string(notebook.Smoke) {
 		return filepath.Join(root, "build", "figures-smoke"), nil
 	}
 	return filepath.Join(root, "figures"), nil
+}
+
+// DirFor is the directory Save writes figure name with provenance prov into. It is Dir at
+// prov.Scale (not at $BLOCKREC_SCALE: a figure goes where its own scale says), except that a
+// figure already in <repo>/figures made from another data set or at another scale is never
+// replaced: the new one goes to <repo>/build/figures-<scale>-<data set>/ instead. Set
+// BLOCKREC_FIGURES_DIR=figures to replace the committed figures on purpose.
+func DirFor(name string, prov Provenance) (string, error) {
+	dir, err := dirAt(prov.Scale)
+	if err != nil || os.Getenv(DirEnv) != "" || prov.Scale == string(notebook.Smoke) {
+		return dir, err
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, name+".json"))
+	if err != nil {
+		return dir, nil // a new figure
+	}
+	var old sidecar
+	if json.Unmarshal(raw, &old) == nil && old.Scale == prov.Scale && old.Dataset == prov.Dataset {
+		return dir, nil
+	}
+	root, err := notebook.RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "build", "figures-"+prov.Scale+"-"+dataSlug(prov.Dataset)), nil
+}
+
+// dataSlug names a data set in a folder name: the start of its provenance, before the first
+// '(' or ',', in lower case ("CIFAR-10 (Krizhevsky 2009), …" → "cifar-10").
+func dataSlug(dataset string) string {
+	if i := strings.IndexAny(dataset, "(,:;"); i >= 0 {
+		dataset = dataset[:i]
+	}
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(dataset)) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	out := strings.Trim(b.String(), "-")
+	if out == "" {
+		return "unnamed-data"
+	}
+	return out
+}
+
+// relativePaths rewrites the machine's absolute paths in prov: a path under the repository
+// becomes relative to it, any other absolute path in Extra keeps only its last element. A
+// provenance file says what a figure was made from, not where the maker's files were.
+func relativePaths(prov Provenance) Provenance {
+	root, err := notebook.RepoRoot()
+	strip := func(s string) string {
+		if err == nil {
+			s = strings.ReplaceAll(s, root+string(filepath.Separator), "")
+		}
+		return s
+	}
+	prov.Dataset, prov.Model, prov.Backend, prov.Notes = strip(prov.Dataset), strip(prov.Model), strip(prov.Backend), strip(prov.Notes)
+	if prov.Extra != nil {
+		extra := make(map[string]any, len(prov.Extra))
+		for k, v := range prov.Extra {
+			if str, ok := v.(string); ok {
+				str = strip(str)
+				if filepath.IsAbs(str) {
+					str = filepath.Base(str)
+				}
+				v = str
+			}
+			extra[k] = v
+		}
+		prov.Extra = extra
+	}
+	return prov
 }
 
 // rendered holds a figure drawn in every format, ready to write.
@@ -56,9 +138,13 @@ type rendered struct {
 	png, svg, pdf []byte
 }
 
-// Save draws fig at size w × h and writes <Dir()>/<name>.png, .svg, .pdf and the provenance
+// WriteAtomic writes data to path through a temporary file and a rename, so that a reader never
+// sees a half-written file (for text written next to the figures, such as a conclusion).
+func WriteAtomic(path string, data []byte) error { return writeAtomic(path, data) }
+
+// Save draws fig at size w × h and writes <DirFor(name, prov)>/<name>.png, .svg, .pdf and the provenance
 // sidecar <name>.json, each atomically (a reader never sees a half-written file). It returns the
-// paths written. name is lower-case letters, digits, '_' and '-'. Every plot in fig (a *plot.Plot
+// paths written. Paths of the machine in prov are made relative to the repository. name is lower-case letters, digits, '_' and '-'. Every plot in fig (a *plot.Plot
 // or a Panel) must label both axes. prov.Date and an empty prov.Scale are filled in.
 func Save(fig Figure, name string, w, h vg.Length, prov Provenance) ([]string, error) {
 	paths, _, err := save(fig, name, w, h, prov)
@@ -88,6 +174,7 @@ func save(fig Figure, name string, w, h vg.Length, prov Provenance) ([]string, *
 	if prov.Date.IsZero() {
 		prov.Date = time.Now().UTC().Truncate(time.Second)
 	}
+	prov = relativePaths(prov)
 	r, err := render(fig, w, h)
 	if err != nil {
 		return nil, nil, fmt.Errorf("figures: %s: %w", name, err)
@@ -98,7 +185,7 @@ func save(fig Figure, name string, w, h vg.Length, prov Provenance) ([]string, *
 	if err != nil {
 		return nil, nil, fmt.Errorf("figures: %s: provenance does not encode as JSON: %w", name, err)
 	}
-	dir, err := Dir()
+	dir, err := DirFor(name, prov)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -264,6 +264,15 @@ func (r *CIFARResults) Figures() ([]NamedFigure, error) {
 				Caption: "Teacher accuracy when 1-3 layers run the weights of another layer of the same max-cut phase (intra) or of another phase (inter); mean ± std over random draws."})
 		}
 	}
+	// Every caption names the data set and the scale it was made from.
+	for i := range out {
+		if !strings.Contains(out[i].Caption, ds) {
+			out[i].Caption += " Data: " + ds + "."
+		}
+		if r.Scale != "" {
+			out[i].Caption += " Scale: " + r.Scale + "."
+		}
+	}
 	return out, nil
 }
 

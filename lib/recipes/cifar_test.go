@@ -59,6 +59,9 @@ func TestRunCIFARPipeline(t *testing.T) {
 		t.Errorf("%d figures, want at least 6", len(figs))
 	}
 	for _, f := range figs {
+		if !strings.Contains(f.Caption, res.Dataset) || !strings.Contains(f.Caption, "Scale: smoke") {
+			t.Errorf("%s: caption does not name the data set %q and the scale: %q", f.Name, res.Dataset, f.Caption)
+		}
 		paths, err := figures.Save(f.Figure, f.Name, f.W, f.H, figures.Provenance{Dataset: res.Dataset, Model: res.Model})
 		if err != nil {
 			t.Fatalf("%s: %v", f.Name, err)

@@ -37,6 +37,8 @@ type CIFARPlan struct {
 	BaselineSeeds    int     // random-partition seeds per k
 	BaselineKs       []int   // the K compared with random phases
 	DynamicsSD       float64 // the teacher notebook 03 analyses
+	// Sized lists what SizedTo cut to fit the data set found (empty: the plan as designed).
+	Sized []string
 }
 
 // CIFARPlanFor returns the plan of a scale.
@@ -65,6 +67,35 @@ func CIFARPlanFor(level notebook.Level) CIFARPlan {
 			RaptorTrainImages: 2048, RaptorBatch: 32, RaptorLR: 1e-3, RaptorLayerScale: 0.1,
 			BaselineSeeds: 2, BaselineKs: []int{2, 3, 4}, DynamicsSD: 0}
 	}
+}
+
+// SizedTo fits the plan's image counts to the data set found: a count larger than its split is
+// cut to the split, and the cut is listed in Sized (the notebooks print it in their first lines),
+// so that every scale runs on whatever data a machine has. A data set too small to train on at
+// all (fewer training images than one batch, or no test images) is an error that names what is
+// missing and how to get better data.
+func (p CIFARPlan) SizedTo(splits *data.Splits) (CIFARPlan, error) {
+	if splits == nil || splits.Train == nil || splits.Test == nil {
+		return p, fmt.Errorf("cifar plan: no data set")
+	}
+	train, test := splits.Train.Len(), splits.Test.Len()
+	if train < p.BatchSize || test < 1 {
+		return p, fmt.Errorf("cifar plan (scale %s): %s has %d training and %d test images, the plan needs at least %d and 1; "+
+			"put CIFAR-100 in data/ or install the %s package (make data says what is there)",
+			p.Scale, splits.Name(), train, test, p.BatchSize, data.FashionMNISTPackage)
+	}
+	p.Sized = nil
+	fit := func(what string, n *int, have int) {
+		if *n > have {
+			p.Sized = append(p.Sized, fmt.Sprintf("%s %d → %d (all %s has)", what, *n, have, splits.Name()))
+			*n = have
+		}
+	}
+	fit("teacher training images", &p.TrainImages, train)
+	fit("test images", &p.TestImages, test)
+	fit("probe images", &p.ProbeImages, test)
+	fit("Raptor training images", &p.RaptorTrainImages, train)
+	return p, nil
 }
 
 // BaselineSD is the teacher on which max-cut is compared with random phases: the middle rate.

@@ -2,8 +2,10 @@ package recipes
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/blockrec/blockrec/lib/data"
 	"github.com/blockrec/blockrec/lib/notebook"
 )
 
@@ -30,6 +32,63 @@ func TestCIFARPlansAreConsistent(t *testing.T) {
 				if !slices.Contains(p.Ks, k) {
 					t.Errorf("baseline K=%d not among the fitted K %v", k, p.Ks)
 				}
+			}
+		})
+	}
+}
+
+// TestCIFARPlanSizedTo: every scale's plan fits the data set it is given (the cpu plan asks for
+// 20,000 training images; the synthetic fallback has 10,000), the cuts are listed, and a data set
+// too small to train on is one error line that says how to get data.
+func TestCIFARPlanSizedTo(t *testing.T) {
+	splits := func(train, test int) *data.Splits {
+		return &data.Splits{Train: data.Synthetic(train, 8, 10, 1), Test: data.Synthetic(test, 8, 10, 2)}
+	}
+	for _, tc := range []struct {
+		name        string
+		level       notebook.Level
+		train, test int
+		cuts        int    // entries in Sized
+		err         string // "" when it fits
+	}{
+		{"smoke fits as designed", notebook.Smoke, 600, 300, 0, ""},
+		{"cpu on the synthetic fallback", notebook.CPU, 10000, 2000, 1, ""},
+		{"cpu on a small test split", notebook.CPU, 30000, 300, 2, ""},
+		{"cpu on a tiny set", notebook.CPU, 100, 50, 4, ""},
+		{"paper takes the whole split", notebook.Paper, 1000, 100, 2, ""},
+		{"less than one batch", notebook.CPU, 63, 50, 0, "at least 64"},
+		{"no test images", notebook.Smoke, 600, 0, 0, "0 test images"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan := CIFARPlanFor(tc.level)
+			got, err := plan.SizedTo(splits(tc.train, tc.test))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), data.FashionMNISTPackage) || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("error %v, want one line containing %q and the package to install", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Sized) != tc.cuts {
+				t.Errorf("cuts %q, want %d", got.Sized, tc.cuts)
+			}
+			for _, n := range []struct {
+				what      string
+				got, want int
+			}{
+				{"train", got.TrainImages, min(plan.TrainImages, tc.train)},
+				{"test", got.TestImages, min(plan.TestImages, tc.test)},
+				{"probe", got.ProbeImages, min(plan.ProbeImages, tc.test)},
+				{"raptor", got.RaptorTrainImages, min(plan.RaptorTrainImages, tc.train)},
+			} {
+				if n.got != n.want {
+					t.Errorf("%s images %d, want %d", n.what, n.got, n.want)
+				}
+			}
+			if err := got.TeacherSpec(0).fits(splits(tc.train, tc.test)); err != nil {
+				t.Errorf("the sized teacher spec does not fit: %v", err)
 			}
 		})
 	}

@@ -46,6 +46,15 @@ func DefaultViTSpec(model vit.Config, epochs float64) ViTSpec {
 		WeightDecay: 0.05, ClipNorm: 1, Augment: true, Seed: 1}
 }
 
+// fits reports whether splits hold the images spec asks for (CIFARPlan.SizedTo makes a plan's
+// specs fit the data set found).
+func (spec ViTSpec) fits(splits *data.Splits) error {
+	if spec.TrainImages > splits.Train.Len() || spec.TrainImages < 0 {
+		return fmt.Errorf("train-vit: %d training images requested, %s has %d", spec.TrainImages, splits.Name(), splits.Train.Len())
+	}
+	return nil
+}
+
 // ViTResult is what training produced; it is saved as result.json in the run folder.
 type ViTResult struct {
 	Spec         ViTSpec `json:"spec"`
@@ -73,8 +82,8 @@ const modelScope = "vit"
 func TrainViT(b backends.Backend, dir string, spec ViTSpec, splits *data.Splits, progress io.Writer) (*TrainedViT, error) {
 	spec.Model.NumClasses = splits.NumClasses()
 	spec.Dataset = splits.Name()
-	if spec.TrainImages > splits.Train.Len() || spec.TrainImages < 0 {
-		return nil, fmt.Errorf("train-vit: %d training images requested, the dataset has %d", spec.TrainImages, splits.Train.Len())
+	if err := spec.fits(splits); err != nil {
+		return nil, err
 	}
 	m, err := vit.New(spec.Model)
 	if err != nil {
