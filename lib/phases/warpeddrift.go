@@ -211,7 +211,6 @@ func WarpedDriftNull(w [][]float64, opts NullOptions) (*NullTest, error) {
 			return nil, fmt.Errorf("phases: bootstrap replicate %d: %w", r, errs[r])
 		}
 		if s >= res.Stat-statTolerance { // ties (e.g. both 0 up to rounding) count as exceeding
-
 			exceed++
 		}
 	}
