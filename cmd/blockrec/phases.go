@@ -19,8 +19,8 @@ func init() {
 }
 
 const phasesUsage = `usage:
-  blockrec phases --matrix W.csv --solver contiguous --k K [--min-size M] [--figure OUT.png]
-  blockrec phases --matrix W.csv --solver bisection --eps-frac F [--min-size M] [--figure OUT.png]
+  blockrec phases --matrix W.csv --solver contiguous --k K [--min-size M] [--null] [--figure OUT.png]
+  blockrec phases --matrix W.csv --solver bisection --eps-frac F [--min-size M] [--null] [--figure OUT.png]
 
 Reads a square, symmetric CSV of layer-by-layer dissimilarities (no header; row i = layer i+1)
 and prints the phases on one line, 1-indexed and inclusive, e.g. "1-7 8-10 11-12".
@@ -31,6 +31,10 @@ and prints the phases on one line, 1-indexed and inclusive, e.g. "1-7 8-10 11-12
               F x (sum of W / 2); clusters under 2 x M layers are never split (default M = 2).
               Its phases need not be contiguous; then each phase lists its members as runs
               separated by commas, e.g. "1,3-4 2,5".
+
+--null also tests the phases against a block-free warped drift (phases.WarpedDriftNull, K = the
+number of phases, 199 bootstrap replicates of the null's own residuals, alpha 0.05) and prints
+one more line: "null: blocks|drift stat=<value> p=<value>".
 
 --figure OUT.{png,svg,pdf} also draws the matrix as a heat map with the phase boundaries
 (boundaries only for contiguous phases).
@@ -48,6 +52,7 @@ func runPhases(args []string, stdout, stderr io.Writer) int {
 	k := fs.Int("k", 0, "number of phases (contiguous)")
 	epsFrac := fs.Float64("eps-frac", 0, "stop splitting when the best cut is at most this fraction of ΣW/2 (bisection)")
 	minSize := fs.Int("min-size", 0, "contiguous: smallest phase (default 1); bisection: clusters under 2×M are not split (default 2)")
+	null := fs.Bool("null", false, "also test the phases against the warped-drift null and print one line")
 	figure := fs.String("figure", "", "also write the heat map with phase boundaries to this .png, .svg or .pdf")
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "blockrec phases: "+format+"\n", a...)
@@ -118,6 +123,13 @@ func runPhases(args []string, stdout, stderr io.Writer) int {
 		title += fmt.Sprintf(": bisection, eps-frac=%g, k=%d", *epsFrac, p.K())
 	}
 	fmt.Fprintln(stdout, p)
+	if *null {
+		t, err := phases.WarpedDriftNull(w, phases.NullOptions{K: p.K(), Seed: 1})
+		if err != nil {
+			return fail("%s: --null: %v", *matrix, err)
+		}
+		fmt.Fprintln(stdout, t)
+	}
 
 	if *figure != "" {
 		boundaries, _ := p.Thresholds() // nil when the phases are not contiguous

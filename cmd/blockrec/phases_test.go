@@ -163,3 +163,59 @@ func TestRunPhasesFigure(t *testing.T) {
 		t.Errorf("-h: exit %d, %q", code, stderr.String())
 	}
 }
+
+// --null prints one more line after the phases: blocks for planted phases, drift for a smoothly
+// decelerating drift (τ_l = 1 − e^{−l/3}, the counter-example), each with symmetric noise.
+func TestRunPhasesNull(t *testing.T) {
+	dir := t.TempDir()
+	noisy := func(f func(i, j int) float64) [][]float64 {
+		m := make([][]float64, 8)
+		for i := range m {
+			m[i] = make([]float64, 8)
+		}
+		for i := range 8 {
+			for j := i + 1; j < 8; j++ {
+				v := f(i, j) + 0.01*math.Sin(float64(7*i+13*j)) // deterministic, symmetric noise
+				m[i][j], m[j][i] = v, v
+			}
+		}
+		return m
+	}
+	tau := func(l int) float64 { return 1 - math.Exp(-float64(l+1)/3) }
+	lab := []int{0, 0, 0, 1, 1, 1, 1, 1}
+	tests := []struct {
+		name, verdict string
+		m             [][]float64
+	}{
+		{"blocks", "blocks", noisy(func(i, j int) float64 {
+			return 0.05*float64(j-i) + 0.6*float64(lab[j]-lab[i])
+		})},
+		{"drift", "drift", noisy(func(i, j int) float64 { return tau(j) - tau(i) })},
+	}
+	for _, tc := range tests {
+		path := writeCSV(t, dir, tc.name+".csv", tc.m)
+		var out, errb bytes.Buffer
+		if rc := runPhases([]string{"--matrix", path, "--k", "2", "--null"}, &out, &errb); rc != 0 {
+			t.Fatalf("%s: rc %d: %s", tc.name, rc, errb.String())
+		}
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("%s: output %q, want 2 lines", tc.name, out.String())
+		}
+		var verdict string
+		var stat, p float64
+		if n, err := fmt.Sscanf(lines[1], "null: %s stat=%g p=%g", &verdict, &stat, &p); n != 3 || err != nil {
+			t.Fatalf("%s: null line %q: %v", tc.name, lines[1], err)
+		}
+		t.Logf("%s: %s / %s", tc.name, lines[0], lines[1])
+		if verdict != tc.verdict || !(p > 0 && p <= 1) || !(stat >= 0 && stat <= 1) {
+			t.Errorf("%s: %q, want verdict %s", tc.name, lines[1], tc.verdict)
+		}
+	}
+	// K = 1 has no boundary to test.
+	path := writeCSV(t, dir, "one.csv", tests[0].m)
+	var out, errb bytes.Buffer
+	if rc := runPhases([]string{"--matrix", path, "--k", "1", "--null"}, &out, &errb); rc != 2 || !strings.Contains(errb.String(), "--null") {
+		t.Errorf("--k 1 --null: rc %d, stderr %q", rc, errb.String())
+	}
+}

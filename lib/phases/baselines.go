@@ -64,3 +64,73 @@ func RandomShuffled(sizes []int, seed uint64) (Partition, error) {
 	}
 	return p.Canonical(), nil
 }
+
+// MaxEnumerated is the largest number of contiguous partitions ContiguousBaselines enumerates.
+const MaxEnumerated = 50
+
+// ContiguousBaselines returns the random contiguous baselines of n layers into k phases: all
+// C(n−1, k−1) contiguous partitions when there are at most MaxEnumerated of them (exhaustive,
+// in lexicographic order of the thresholds), else draws uniform draws (at least 10) by
+// RandomContiguous with seeds seed, seed+1, …. exhaustive says which.
+func ContiguousBaselines(n, k, draws int, seed uint64) (ps []Partition, exhaustive bool, err error) {
+	if k < 1 || k > n {
+		return nil, false, fmt.Errorf("phases: contiguous baselines of %d layers into %d phases", n, k)
+	}
+	if binomial(n-1, k-1) <= MaxEnumerated {
+		var rec func(th []int, from int)
+		rec = func(th []int, from int) {
+			if len(th) == k-1 {
+				p, _ := FromThresholds(th, n)
+				ps = append(ps, p)
+				return
+			}
+			for t := from; t < n; t++ {
+				rec(append(th[:len(th):len(th)], t), t+1)
+			}
+		}
+		rec(nil, 1)
+		return ps, true, nil
+	}
+	if draws < 10 {
+		return nil, false, fmt.Errorf("phases: %d random draws; at least 10", draws)
+	}
+	for d := range uint64(draws) {
+		p, err := RandomContiguous(n, k, seed+d)
+		if err != nil {
+			return nil, false, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, false, nil
+}
+
+// binomial is C(n, k), saturating at MaxEnumerated+1.
+func binomial(n, k int) int {
+	c := 1
+	for i := 1; i <= k; i++ {
+		c = c * (n - k + i) / i
+		if c > MaxEnumerated {
+			return MaxEnumerated + 1
+		}
+	}
+	return c
+}
+
+// Percentile is the mid-rank percentile of value among baselines: 100 × (#{b < value} +
+// ½·#{b = value}) / len(baselines). For max-cut's score (higher = better) among random
+// baselines' scores, 100 means it beats them all.
+func Percentile(value float64, baselines []float64) (float64, error) {
+	if len(baselines) == 0 {
+		return 0, fmt.Errorf("phases: percentile among no baselines")
+	}
+	below := 0.0
+	for _, b := range baselines {
+		switch {
+		case b < value:
+			below++
+		case b == value:
+			below += 0.5
+		}
+	}
+	return 100 * below / float64(len(baselines)), nil
+}

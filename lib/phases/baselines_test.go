@@ -69,3 +69,61 @@ func TestRandomShuffledAndSizes(t *testing.T) {
 		t.Error("zero size accepted")
 	}
 }
+
+func TestContiguousBaselines(t *testing.T) {
+	tests := []struct {
+		n, k, draws int
+		want        int
+		exhaustive  bool
+	}{
+		{8, 2, 0, 7, true},     // C(7,1)
+		{8, 3, 0, 21, true},    // C(7,2)
+		{8, 4, 10, 35, true},   // C(7,3) = 35 ≤ 50: enumerated, draws ignored
+		{12, 3, 0, 55, false},  // C(11,2) = 55 > 50 needs draws
+		{12, 3, 12, 12, false}, // drawn
+		{6, 6, 0, 1, true},     // C(5,5)
+	}
+	for _, tc := range tests {
+		ps, ex, err := ContiguousBaselines(tc.n, tc.k, tc.draws, 1)
+		if tc.n == 12 && tc.draws == 0 {
+			if err == nil {
+				t.Errorf("n=12 k=3 with 0 draws accepted")
+			}
+			continue
+		}
+		if err != nil || ex != tc.exhaustive || len(ps) != tc.want {
+			t.Fatalf("n=%d k=%d: %d partitions, exhaustive %v, %v; want %d, %v", tc.n, tc.k, len(ps), ex, err, tc.want, tc.exhaustive)
+		}
+		seen := map[string]bool{}
+		for _, p := range ps {
+			if !p.IsContiguous() || p.K() != tc.k || p.Validate(tc.n) != nil {
+				t.Fatalf("bad partition %s", p)
+			}
+			seen[p.String()] = true
+		}
+		if ex && len(seen) != len(ps) {
+			t.Errorf("n=%d k=%d: duplicates in the enumeration", tc.n, tc.k)
+		}
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	tests := []struct {
+		v    float64
+		b    []float64
+		want float64
+	}{
+		{5, []float64{1, 2, 3, 4}, 100},
+		{0, []float64{1, 2, 3, 4}, 0},
+		{2, []float64{1, 2, 3, 4}, 37.5}, // (1 + ½)/4
+		{3, []float64{3, 3}, 50},
+	}
+	for _, tc := range tests {
+		if got, err := Percentile(tc.v, tc.b); err != nil || !near(got, tc.want) {
+			t.Errorf("Percentile(%v, %v) = %v, %v; want %v", tc.v, tc.b, got, err, tc.want)
+		}
+	}
+	if _, err := Percentile(1, nil); err == nil {
+		t.Error("no baselines accepted")
+	}
+}

@@ -12,8 +12,37 @@
 //     constrained to be contiguous); [Contiguous] finds the k contiguous phases that maximise the
 //     dissimilarity across phases (equivalently minimise the summed dissimilarity within phases) by
 //     dynamic programming.
-//  3. Judge the phases: [BlockIndex] against the smooth-drift null model [SmoothDrift],
+//  3. Judge the phases: [WarpedDriftNull] (below); [BlockIndex] against the stationary
+//     smooth-drift model [SmoothDrift] (which a decelerating drift passes, so it is not a test),
 //     [BoundaryStrengths], and the random baselines [RandomContiguous] and [RandomShuffled].
+//
+// # Phases or drift
+//
+// [WarpedDriftNull] asks whether W has phases beyond a block-free drift. Its null is a 1-D warped
+// drift, W_ij = F(|τ_i − τ_j|) + noise, F non-decreasing (isotonic) and τ moving at a speed whose
+// logarithm is a smooth polynomial in depth (second difference at most
+// [DefaultMaxCurvature] per layer²): constant, decelerating, accelerating and S-shaped drifts
+// all belong to it. The alternative adds K−1 free jumps to τ at the better of the contiguous
+// max-cut boundaries and a greedy scan. The statistic is the share of the null's residual that
+// the jumps remove, and the p-value is a parametric bootstrap: the null's fit plus its residuals
+// (inflated for the fit's degrees of freedom) resampled, with the whole procedure rerun on each
+// replicate, so that the phases are re-optimised on the null as on the data. The K-phase
+// max-cut is also re-optimised on the null's fitted matrix (NullTest.NullPartition,
+// NullIndex), so the block index of the data can be set against that of the null with its own
+// best phases.
+//
+// What it can tell: localised speed jumps, a change of τ within one layer larger than a smooth
+// speed profile allows, from drifts whose speed changes smoothly; it is scale-free in W (F is
+// free). What it cannot tell: a speed bump narrower than about 1/√MaxCurvature ≈ 1.4 layers is
+// a jump by definition, so a very sharp S-shaped drift is "blocks"; a phase of one layer at
+// either end is indistinguishable from fast early (or late) drift; only the order of the
+// distances is identified, not the size of a jump; structure that no 1-D path explains (two
+// phases alike but far apart in depth) is not what it looks for. The noise model is the
+// residuals of the null fit, resampled independently: correlated noise (rows of W share
+// images) makes it anti-conservative, and so does a matrix whose pairs mostly sit at F ≈ 0 (an
+// accelerating drift that leaves the first half of 24 layers static is called blocks, p =
+// 1/60, a known false positive). With a p-value uniform under the null, α of all drifts are
+// called blocks; with images, a bootstrap over images is the better noise model.
 //
 // A partition of the layers is a [Partition]: a [][]int of 0-based row indices of W, each phase
 // sorted, phases ordered by their first member. Its String form is 1-indexed and inclusive,

@@ -54,6 +54,16 @@ func (c Config) K() int {
 	return k
 }
 
+// LastBlock is the block that runs at the last layer L (Assign[L−1]), the block whose output is
+// the model's final state. For contiguous phases it is K−1; for a shuffled (non-contiguous)
+// partition it can be any block. It is −1 for an empty assignment.
+func (c Config) LastBlock() int {
+	if len(c.Assign) == 0 {
+		return -1
+	}
+	return c.Assign[len(c.Assign)-1]
+}
+
 // Layers returns, for block j, the 1-based layers it serves, in increasing order.
 func (c Config) Layers(j int) []int {
 	var out []int

@@ -66,10 +66,7 @@ func TestRecoversBlockRecurrentTeacher(t *testing.T) {
 	began := time.Now()
 	var stage1 []*context.Context
 	for j := range rcfg.K() {
-		w := PlainMSE
-		if j == rcfg.K()-1 {
-			w = Stage1Weights
-		}
+		w := Stage1WeightsFor(rcfg, j)
 		ctx, res, err := TrainStage1(b, m, j, trainCache, StageOptions{Train: tc(steps1, "stage1"), Batch: 32, Mode: Annealed, Weights: w})
 		if err != nil {
 			t.Fatal(err)

@@ -20,13 +20,24 @@ type Weights struct {
 }
 
 var (
-	// Stage1Weights are the released trainer's --weighted weights for the last block of Stage 1.
+	// Stage1Weights are the released trainer's --weighted weights for the Stage-1 block that
+	// holds the last layer (see Stage1WeightsFor).
 	Stage1Weights = Weights{CLS: 0.34, Registers: 0.33, Patches: 0.33}
 	// Stage2Weights are the weights of Stage 2.
 	Stage2Weights = Weights{CLS: 0.45, Registers: 0.10, Patches: 0.45}
 	// PlainMSE is the released trainer's --mse.
 	PlainMSE = Weights{Plain: true}
 )
+
+// Stage1WeightsFor returns the Stage-1 loss weights of block j: Stage1Weights (CLS-weighted)
+// for the block that holds the last layer (cfg.LastBlock(), which for a shuffled partition need
+// not be block K−1), PlainMSE for every other block.
+func Stage1WeightsFor(cfg Config, j int) Weights {
+	if j == cfg.LastBlock() {
+		return Stage1Weights
+	}
+	return PlainMSE
+}
 
 func (w Weights) String() string {
 	if w.Plain {

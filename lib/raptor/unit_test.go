@@ -609,3 +609,37 @@ func TestSwapOrders(t *testing.T) {
 		t.Error("6 intra swaps accepted although layer 5 is alone in its phase")
 	}
 }
+
+// The CLS-weighted Stage-1 loss goes to the block that holds the last layer, whatever its index.
+func TestStage1WeightsForLastBlock(t *testing.T) {
+	tests := []struct {
+		name   string
+		assign []int
+		last   int
+	}{
+		{"contiguous K=3", []int{0, 0, 1, 1, 2, 2}, 2},
+		{"shuffled, last layer in block 0", []int{1, 0, 2, 1, 2, 0}, 0},
+		{"shuffled, last layer in block 1", []int{0, 2, 0, 2, 1, 1}, 1},
+		{"one block", []int{0, 0, 0}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{Assign: tc.assign}
+			if got := cfg.LastBlock(); got != tc.last {
+				t.Fatalf("LastBlock = %d, want %d", got, tc.last)
+			}
+			for j := range cfg.K() {
+				want := PlainMSE
+				if j == tc.last {
+					want = Stage1Weights
+				}
+				if got := Stage1WeightsFor(cfg, j); got != want {
+					t.Errorf("block %d: %v, want %v", j, got, want)
+				}
+			}
+		})
+	}
+	if got := (Config{}).LastBlock(); got != -1 {
+		t.Errorf("empty assignment: LastBlock = %d", got)
+	}
+}

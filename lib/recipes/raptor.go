@@ -205,10 +205,7 @@ func FitRaptor(b backends.Backend, t *TrainedViT, caches *TeacherCaches, spec Ra
 	var stage1 []*context.Context
 	if spec.Stage1Steps > 0 {
 		for j := range rcfg.K() {
-			w := raptor.PlainMSE
-			if j == rcfg.K()-1 {
-				w = raptor.Stage1Weights
-			}
+			w := raptor.Stage1WeightsFor(rcfg, j) // CLS-weighted for the block holding the last layer
 			ctx, _, err := raptor.TrainStage1(b, m, j, caches.Train, raptor.StageOptions{
 				Train: tc(spec.Stage1Steps, fmt.Sprintf("raptor k=%d stage1 block %d", rcfg.K(), j), fmt.Sprintf("stage1-block%d", j)),
 				Batch: spec.Batch, Mode: spec.Mode, Anneal: spec.Anneal, Weights: weights(w)})
