@@ -1,7 +1,7 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """The same ViT as lib/vit in PyTorch on CPU, timed like bench/vitbench: one warm-up step, then the
 median of N training steps (AdamW, global-norm clipping) and forward passes. Prints JSON lines."""
-import argparse, json, math, os, statistics, time
+import argparse, json, math, os, re, resource, statistics, time
 
 import torch
 import torch.nn as nn
@@ -52,8 +52,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--configs", default="192x6x3x128x4,64x2x2x32x4")
     ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: leave torch's default)")
     args = ap.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+        torch.set_num_interop_threads(1)
     torch.manual_seed(0)
+    config = torch.__config__.show()
+    blas = re.search(r"BLAS_INFO=(\w+)", config)
+    blas = blas.group(1) if blas else ("mkl" if torch.backends.mkl.is_available() else "unknown")
     for spec in args.configs.split(","):
         dim, depth, heads, batch, patch = map(int, spec.split("x"))
         model = ViT(dim, depth, heads, patch)
@@ -69,25 +76,32 @@ def main():
             opt.step()
 
         def timed(fn):
-            """Median wall seconds and mean process CPU seconds (user+sys) per call, after a warm-up."""
+            """Median wall seconds and mean process CPU seconds (user+sys) per call after a warm-up,
+            and the warm-up's own wall seconds."""
+            t0 = time.perf_counter()
             fn()
+            first = time.perf_counter() - t0
             times = []
             c0 = time.process_time()
             for _ in range(args.steps):
                 t0 = time.perf_counter()
                 fn()
                 times.append(time.perf_counter() - t0)
-            return statistics.median(times), (time.process_time() - c0) / args.steps
+            return statistics.median(times), (time.process_time() - c0) / args.steps, first
 
         load1 = os.getloadavg()[0]
-        train_s, train_cpu = timed(step)
+        train_s, train_cpu, train_first = timed(step)
         with torch.no_grad():
-            fwd_s, fwd_cpu = timed(lambda: model(x))
+            fwd_s, fwd_cpu, fwd_first = timed(lambda: model(x))
         print(json.dumps({"impl": "pytorch", "config": f"dim {dim}, {depth} layers, {heads} heads, patch {patch}",
                           "batch": batch, "train_step_s": train_s, "train_img_s": batch / train_s,
                           "train_cpu_s": train_cpu, "forward_step_s": fwd_s, "forward_img_s": batch / fwd_s,
                           "forward_cpu_s": fwd_cpu, "load1": load1,
-                          "backend": f"torch {torch.__version__} CPU, {torch.get_num_threads()} threads"}))
+                          "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                          "train_first_s": train_first, "forward_first_s": fwd_first,
+                          "compile_s": max(0.0, train_first - train_s),
+                          "threads": len(os.sched_getaffinity(0)),
+                          "backend": f"torch {torch.__version__} CPU, {torch.get_num_threads()} threads, BLAS {blas}"}))
 
 
 if __name__ == "__main__":

@@ -10,8 +10,10 @@
 # batch 64), then trains a tiny ViT for a few steps through the whole lib/train loop (checkpoint,
 # resume and evaluation included) on synthetic data. Everything goes to stdout and, when $OUT is
 # set, to $OUT/gpu-check.txt. Exit status: 0 when all steps ran on the CUDA plugin.
-# BLOCKREC_CUDA_PLUGIN=none runs the same steps on the pure-Go backend (to test this script on a
-# CPU machine; GPU_CHECK_CONFIGS and GPU_CHECK_STEPS then keep it short).
+# It differs from a CPU run only in the plugin: BLOCKREC_CUDA_PLUGIN=cpu runs the same steps on XLA's
+# CPU plugin (~/.local/lib/go-xla, from make setup), and BLOCKREC_CUDA_PLUGIN=none on the pure-Go
+# backend, to test this script on a CPU machine (GPU_CHECK_CONFIGS and GPU_CHECK_STEPS keep it short).
+# BLOCKREC_EXPECT_BACKEND=xla is set for the XLA runs, so a silent fall-back to pure Go fails the check.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bin=build/gpu
@@ -50,13 +52,17 @@ fi
 if [[ $plugin == none ]]; then
   # Dry run of this script on a machine without a GPU: the same steps on the pure-Go backend.
   echo "plugin: none (dry run on the pure-Go backend)"
-  export GOMLX_BACKEND=go
+  export GOMLX_BACKEND=go BLOCKREC_EXPECT_BACKEND=go
+elif [[ $plugin == cpu ]]; then
+  # Dry run on XLA's CPU plugin: the same XLA code path as on the GPU, only the plugin differs.
+  echo "plugin: XLA CPU (dry run)"
+  export GOMLX_NO_AUTO_INSTALL=1 GOMLX_BACKEND=xla:cpu BLOCKREC_EXPECT_BACKEND=xla
 elif [[ -z $plugin || ! -f $plugin ]]; then
   echo "gpu-check: no xla_cuda_plugin.so found (set BLOCKREC_CUDA_PLUGIN=/abs/path/xla_cuda_plugin.so)"
   exit 3
 else
   echo "plugin: $plugin"
-  export GOMLX_NO_AUTO_INSTALL=1 GOPJRT_CUDA_CHECKS=0 GOMLX_BACKEND="xla:$plugin"
+  export GOMLX_NO_AUTO_INSTALL=1 GOPJRT_CUDA_CHECKS=0 GOMLX_BACKEND="xla:$plugin" BLOCKREC_EXPECT_BACKEND=xla
 fi
 
 status=0

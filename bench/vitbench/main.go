@@ -15,6 +15,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strconv"
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"golang.org/x/sys/unix"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
@@ -46,6 +48,22 @@ type result struct {
 	MaxRSSMB     float64 `json:"max_rss_mb"`
 	Backend      string  `json:"backend"`
 	GELU         string  `json:"gelu"`
+	// TrainFirstSec and FwdFirstSec are the wall seconds of the first training step and forward
+	// pass, which include building and compiling the graph; CompileSec is the first training step
+	// less the median one (graph build + compile).
+	TrainFirstSec float64 `json:"train_first_s"`
+	FwdFirstSec   float64 `json:"forward_first_s"`
+	CompileSec    float64 `json:"compile_s"`
+	Threads       int     `json:"threads"` // CPUs this process may run on (its affinity mask)
+}
+
+// allowedCPUs counts the CPUs in this process's affinity mask (taskset sets it).
+func allowedCPUs() int {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return runtime.NumCPU()
+	}
+	return set.Count()
 }
 
 // cpuSeconds is the user+sys CPU time of this process so far.
@@ -84,8 +102,16 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write CPU profiles of the timed steps to PREFIX.<config>.<train|forward>.prof")
 	mode := flag.String("mode", "both", "what to time: train, forward or both")
 	approx := flag.Bool("approx-gelu", false, "use the tanh approximation of GELU (not the default)")
+	stockDot := flag.Bool("stock-dotgrad", false, "use GoMLX's own DotGeneral gradient instead of blockrec's (lib/backend/dotgrad.go)")
 	flag.Parse()
-	b := backend.MustNew()
+	if *stockDot {
+		backend.RestoreStockDotGeneralGradient()
+	}
+	b, err := backend.New()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vitbench:", err)
+		os.Exit(2)
+	}
 	var prof *os.File
 	startProfile := func(name string) {
 		if *cpuProfile == "" || prof != nil {
@@ -141,7 +167,7 @@ func main() {
 			labels[i] = int32(rng.IntN(100))
 		}
 		r := result{Impl: "gomlx", Config: fmt.Sprintf("dim %d, %d layers, %d heads, patch %d", p[0], p[1], p[2], p[4]),
-			Batch: batch, Backend: backend.Describe(b), Load1: load1(), GELU: "erf"}
+			Batch: batch, Backend: backend.Describe(b), Load1: load1(), GELU: "erf", Threads: allowedCPUs()}
 		if *approx {
 			r.GELU = "tanh"
 		}
@@ -172,13 +198,17 @@ func main() {
 				walls = append(walls, wallAt[i+1]-wallAt[i])
 			}
 			r.TrainStepSec = median(walls)
+			r.TrainFirstSec = wallAt[1] - wallAt[0]
+			r.CompileSec = max(0, r.TrainFirstSec-r.TrainStepSec)
 			r.TrainImgSec = float64(batch) / r.TrainStepSec
 			r.TrainCPUSec = (cpuAt[len(cpuAt)-1] - cpuAt[1]) / float64(len(walls))
 		}
 		if *mode != "train" {
 			fwd := context.MustNewExec(b, ctx, func(ctx *context.Context, x *Node) *Node { return m.Forward(ctx, x).Logits })
 			in := tensors.FromFlatDataAndDimensions(images, batch, 32, 32, 3)
+			t0 := time.Now()
 			fwd.MustExec(in)
+			r.FwdFirstSec = time.Since(t0).Seconds()
 			startProfile(spec + ".forward")
 			var times []float64
 			cpu0 := cpuSeconds()

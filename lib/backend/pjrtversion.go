@@ -30,7 +30,7 @@ typedef const blockrec_pjrt_api_head* (*blockrec_get_api_fn)(void);
 // It returns 0 on success, 1 if dlopen failed, 2 if GetPjrtApi is missing, 3 if it returned NULL.
 // The library is left loaded (go-xla loads the same file next; dlopen is reference counted).
 static int blockrec_read_pjrt_version(const char* path, int* major, int* minor, char* err, size_t errlen) {
-	void* h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	void* h = dlopen(path, RTLD_LAZY | RTLD_LOCAL); // the flags go-xla uses: one load, shared
 	if (h == NULL) {
 		const char* e = dlerror();
 		snprintf(err, errlen, "%s", e ? e : "unknown dlopen error");
