@@ -102,8 +102,10 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write CPU profiles of the timed steps to PREFIX.<config>.<train|forward>.prof")
 	mode := flag.String("mode", "both", "what to time: train, forward or both")
 	approx := flag.Bool("approx-gelu", false, "use the tanh approximation of GELU (not the default)")
+	tokenOps := flag.String("token-ops", "auto", "how lib/vit places and reads tokens: auto, matmul or native (vit.TokenOps)")
 	stockDot := flag.Bool("stock-dotgrad", false, "use GoMLX's own DotGeneral gradient instead of blockrec's (lib/backend/dotgrad.go)")
 	flag.Parse()
+	vit.TokenOps = *tokenOps
 	if *stockDot {
 		backend.RestoreStockDotGeneralGradient()
 	}

@@ -62,8 +62,14 @@ func (m *Model) Embed(ctx *context.Context, images *Node) *Node {
 
 	grid := c.Grid()
 	pos := Param(ctx, g, "pos_embed", nil, 1+grid*grid, c.Dim)
-	posCLS := Reshape(MatMul(constMatrix(g, 1, 1+grid*grid, func(_, col int) float32 { return b2f(col == 0) }), pos), c.Dim)
-	posGrid := MatMul(constMatrix(g, grid*grid, 1+grid*grid, func(r, col int) float32 { return b2f(col == r+1) }), pos)
+	var posCLS, posGrid *Node
+	if nativeTokenOps(g) {
+		posCLS = Reshape(Slice(pos, AxisElem(0), AxisRange()), c.Dim)
+		posGrid = Slice(pos, AxisRange(1, 1+grid*grid), AxisRange())
+	} else {
+		posCLS = Reshape(MatMul(constMatrix(g, 1, 1+grid*grid, func(_, col int) float32 { return b2f(col == 0) }), pos), c.Dim)
+		posGrid = MatMul(constMatrix(g, grid*grid, 1+grid*grid, func(r, col int) float32 { return b2f(col == r+1) }), pos)
+	}
 	if gh != grid || gw != grid {
 		posGrid = MatMul(Const(g, InterpolationMatrix(grid, grid, gh, gw, c.PosEmbedAntialias)), posGrid)
 	}
