@@ -40,9 +40,13 @@ func runCIFAR(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	level, err := notebook.ParseScale(*scale)
-	if *scale == "" {
-		level, err = notebook.LookupScale()
+	level, err := notebook.LookupScale()
+	if *scale != "" {
+		if level, err = notebook.ParseScale(*scale); err != nil {
+			// ParseScale's message names the environment variable; the flag was given.
+			fmt.Fprintf(stderr, "cifar: --scale %q is not a scale: use one of smoke, cpu, paper\n", *scale)
+			return 2
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "cifar:", err)
