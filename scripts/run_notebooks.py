@@ -473,6 +473,22 @@ def default_notebooks(root=REPO_ROOT):
     return [os.path.join(nb_dir, f) for f in names if os.path.isfile(os.path.join(nb_dir, f))]
 
 
+def out_dir_problem(out_dir, paths):
+    """Why out_dir cannot receive the outputs of the notebooks at paths, or None: it must be a
+    folder (or not exist yet), and no executed copy may land on one of the input notebooks."""
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        return f"--out {out_dir}: exists and is not a directory"
+    inputs = {os.path.realpath(p): p for p in paths}
+    for p in paths:
+        name = os.path.splitext(os.path.basename(p))[0]
+        for ext in (".ipynb", ".html", ".kernel.log"):
+            target = os.path.realpath(os.path.join(out_dir, name + ext))
+            if target in inputs:
+                return (f"--out {out_dir}: the executed copy of {p} would overwrite the input notebook "
+                        f"{inputs[target]}; choose another output directory")
+    return None
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("notebooks", nargs="*", help="notebooks to run (default: notebooks/*.ipynb)")
@@ -508,6 +524,10 @@ def main(argv=None):
         if not os.path.isfile(p):
             log(f"run_notebooks: {p}: no such notebook file")
             return 2
+    problem = out_dir_problem(args.out, paths)
+    if problem:
+        log(f"run_notebooks: {problem}")
+        return 2
     try:
         import nbclient, nbconvert, nbformat  # noqa: F401
     except ImportError as e:

@@ -193,6 +193,44 @@ class Offline(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("no_such.ipynb", r.stderr)
 
+    def test_out_that_is_a_file_is_a_usage_error(self):
+        with tempfile.NamedTemporaryFile(suffix=".txt") as f:
+            r = run("--out", f.name, os.path.join(TESTDATA, "ok.ipynb"))
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertNotIn("Traceback", r.stderr)
+            self.assertIn(f"--out {f.name}: exists and is not a directory", r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+
+    def test_out_never_overwrites_an_input_notebook(self):
+        src = tempfile.mkdtemp(prefix="runner-src-")
+        self.addCleanup(shutil.rmtree, src)
+        nb = os.path.join(src, "ok.ipynb")
+        shutil.copy(os.path.join(TESTDATA, "ok.ipynb"), nb)
+        before = read(nb)
+        for out in (src, os.path.join(src, ".")):
+            r = run("--out", out, nb)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("would overwrite the input notebook", r.stderr)
+            self.assertEqual(read(nb), before, "the input notebook was modified")
+
+    def test_out_dir_problem(self):
+        d = tempfile.mkdtemp(prefix="runner-out-")
+        self.addCleanup(shutil.rmtree, d)
+        nb = os.path.join(d, "a.ipynb")
+        with open(nb, "w") as f:
+            f.write("{}")
+        for out, paths, want in [
+            (os.path.join(d, "new"), [nb], None),  # created later
+            (d, [nb], "would overwrite the input notebook"),
+            (nb, [nb], "exists and is not a directory"),
+            (os.path.join(d, "new"), [nb, os.path.join(d, "new", "a.ipynb")], "would overwrite the input notebook"),
+        ]:
+            got = run_notebooks.out_dir_problem(out, paths)
+            if want is None:
+                self.assertIsNone(got, (out, paths))
+            else:
+                self.assertIn(want, got or "", (out, paths))
+
     def test_default_notebooks_skip_testdata(self):
         root = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, root)

@@ -160,7 +160,7 @@ func readDissimilarity(path string) ([][]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := phases.ValidateMatrix(w); err != nil {
+	if err := phases.ValidateDissimilarity(w); err != nil {
 		return nil, err
 	}
 	return w, nil

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -53,6 +54,22 @@ func runRaptor(args []string, stdout, stderr io.Writer) int {
 	fail := func(code int, err error) int { fmt.Fprintln(stderr, "raptor:", err); return code }
 	if *teacherDir == "" || *out == "" || fs.NArg() != 0 {
 		return fail(2, errors.New("--teacher and --out are required and no positional arguments are taken"))
+	}
+	if err := checkFlags(fs,
+		flagRule{"k", *k >= 0, "a whole number >= 1 (or leave it out)"},
+		flagRule{"stage1-steps", *steps1 >= 0, "a whole number >= 0"},
+		flagRule{"stage2-steps", *steps2 >= 0, "a whole number >= 0"},
+		flagRule{"batch", *batch > 0, "a whole number > 0"},
+		flagRule{"lr", positive(*lr), "a finite number > 0"},
+		flagRule{"anneal", nonNegative(*anneal) && *anneal <= 1, "a number in [0, 1]"},
+		flagRule{"layerscale", nonNegative(*lsInit), "a finite number >= 0 (0 disables)"},
+		flagRule{"train-images", *trainImages >= 0, "a whole number >= 0 (0: all)"},
+		flagRule{"val-images", *valImages >= 0, "a whole number >= 0 (0: all)"},
+	); err != nil {
+		return fail(2, err)
+	}
+	if *stages != "1" && *stages != "2" && *stages != "1,2" {
+		return fail(2, fmt.Errorf("--stages %q: must be 1, 2 or 1,2", *stages))
 	}
 	runMode, err := raptor.ParseMode(*mode)
 	if err != nil {
@@ -106,6 +123,19 @@ func runRaptor(args []string, stdout, stderr io.Writer) int {
 	default:
 		return fail(2, fmt.Errorf("unknown --mlp %q", *mlp))
 	}
+	// The folder records everything that shapes its caches, checkpoints and result: a rerun with
+	// other settings is refused rather than handed the old result or the old stage checkpoints.
+	teacherAbs, err := filepath.Abs(*teacherDir)
+	if err != nil {
+		return fail(1, err)
+	}
+	record := raptorRunSpec{Teacher: teacherAbs, Dataset: splits.Name(), TrainImages: trainSet.Len(), ValImages: valSet.Len(),
+		CacheDType: *dtype, Phases: p.String(), Stage1Steps: spec.Stage1Steps, Stage2Steps: spec.Stage2Steps,
+		Batch: spec.Batch, LR: spec.LR, Mode: *mode, Anneal: spec.Anneal, DepthScaling: spec.DepthScaling,
+		PlainMSE: spec.PlainMSE, MLP: string(spec.MLP), LayerScale: spec.LayerScale, Seed: spec.Seed}
+	if err := recipes.ClaimSpec(filepath.Join(*out, "spec.json"), record); err != nil {
+		return fail(1, err)
+	}
 	fmt.Fprintf(stderr, "raptor: teacher %s (%d layers, dim %d), phases %s\n", *teacherDir, t.Model.Config.Depth, t.Model.Config.Dim, p)
 	caches, err := recipes.ComputeTeacherCaches(b, t, trainSet, valSet, *out, raptor.CacheDType(*dtype), stderr)
 	if err != nil {
@@ -119,6 +149,27 @@ func runRaptor(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "raptor k=%d %s | accuracy %.4f (teacher %.4f) | last-layer R² %.4f | %s\n", res.K, res.Partition,
 		res.Accuracy, res.TeacherAccuracy, last, *out)
 	return 0
+}
+
+// raptorRunSpec is what a raptor output folder was made with (its spec.json).
+type raptorRunSpec struct {
+	Teacher      string  `json:"teacher"` // absolute path of the teacher's run folder
+	Dataset      string  `json:"dataset"`
+	TrainImages  int     `json:"train_images"` // images actually cached
+	ValImages    int     `json:"val_images"`
+	CacheDType   string  `json:"cache_dtype"`
+	Phases       string  `json:"phases"` // 1-based, as printed
+	Stage1Steps  int     `json:"stage1_steps"`
+	Stage2Steps  int     `json:"stage2_steps"`
+	Batch        int     `json:"batch"`
+	LR           float64 `json:"lr"`
+	Mode         string  `json:"mode"`
+	Anneal       float64 `json:"anneal"`
+	DepthScaling bool    `json:"depth_scaling"`
+	PlainMSE     bool    `json:"plain_mse"`
+	MLP          string  `json:"mlp"`
+	LayerScale   float64 `json:"layerscale"`
+	Seed         int64   `json:"seed"`
 }
 
 // raptorPartition resolves --partition, --thresholds or --k into phases of 0-based layers.

@@ -52,15 +52,34 @@ func runTrainViT(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "train-vit: unknown --config %q (tiny or small)\n", *config)
 		return 2
 	}
+	set := setFlags(fs)
+	if err := checkFlags(fs,
+		flagRule{"dim", !set["dim"] || *dim > 0, "a whole number > 0"},
+		flagRule{"depth", !set["depth"] || *depth > 0, "a whole number > 0"},
+		flagRule{"heads", !set["heads"] || *heads > 0, "a whole number > 0"},
+		flagRule{"patch", !set["patch"] || *patch > 0, "a whole number > 0"},
+		flagRule{"sd", nonNegative(*sd) && *sd < 1, "a number in [0, 1)"},
+		flagRule{"epochs", positive(*epochs), "a number > 0 (fractions allowed)"},
+		flagRule{"batch", *batch > 0, "a whole number > 0"},
+		flagRule{"lr", positive(*lr), "a finite number > 0"},
+		flagRule{"wd", nonNegative(*wd), "a finite number >= 0"},
+		flagRule{"label-smoothing", nonNegative(*smoothing) && *smoothing < 1, "a number in [0, 1)"},
+		flagRule{"train-images", *trainImages >= 0, "a whole number >= 0 (0: all)"},
+		flagRule{"test-images", *testImages >= 0, "a whole number >= 0 (0: all)"},
+	); err != nil {
+		fmt.Fprintln(stderr, "train-vit:", err)
+		return 2
+	}
 	for _, o := range []struct {
-		v   int
-		dst *int
-	}{{*dim, &model.Dim}, {*depth, &model.Depth}, {*heads, &model.Heads}, {*patch, &model.PatchSize}} {
-		if o.v > 0 {
+		name string
+		v    int
+		dst  *int
+	}{{"dim", *dim, &model.Dim}, {"depth", *depth, &model.Depth}, {"heads", *heads, &model.Heads}, {"patch", *patch, &model.PatchSize}} {
+		if set[o.name] {
 			*o.dst = o.v
 		}
 	}
-	if *dim > 0 {
+	if set["dim"] {
 		model.MLPHidden = 4 * *dim
 	}
 	model.DropPath = *sd

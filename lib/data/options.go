@@ -14,7 +14,7 @@ const DataDirEnv = "BLOCKREC_DATA_DIR"
 // Options configure Open, LoadCIFAR and StandIn. The zero value is usable.
 type Options struct {
 	// CacheDir holds downloads and extractions. Default: $BLOCKREC_DATA_DIR, else <repo>/data,
-	// where <repo> is the nearest directory above the working directory that holds go.mod.
+	// where <repo> is found by RepoRoot.
 	CacheDir string
 	// SharedDir holds cifar10-jpg.tar.gz and SHA256SUMS. Default: $BLOCKREC_SHARED_DATA, else
 	// <repo>/../shared/data.
@@ -96,20 +96,28 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// RepoRoot walks up from the working directory to the first directory holding go.mod.
+// rootEnv is the environment variable that may name the repository root (as in lib/notebook).
+const rootEnv = "BLOCKREC_ROOT"
+
+// RepoRoot is $BLOCKREC_ROOT when set (it must hold go.mod), else the first directory holding
+// go.mod at or above the working directory.
 func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
+	if env := os.Getenv(rootEnv); env != "" {
+		if _, err := os.Stat(filepath.Join(env, "go.mod")); err != nil {
+			return "", fmt.Errorf("data: %s=%q is not the blockrec repository (no go.mod there)", rootEnv, env)
+		}
+		return filepath.Abs(env)
+	}
+	wd, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("data: finding the repository root: %w", err)
 	}
-	for {
+	for dir := wd; ; dir = filepath.Dir(dir) {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
 			return dir, nil
 		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("data: no go.mod in the working directory or above it; set Options.CacheDir")
+		if filepath.Dir(dir) == dir {
+			return "", fmt.Errorf("data: %s is not inside the blockrec repository (no go.mod there or above): run from the checkout, or set %s to the checkout or %s to the data folder", wd, rootEnv, DataDirEnv)
 		}
-		dir = parent
 	}
 }

@@ -153,7 +153,11 @@ func extractToFile(ref, folder, out string, resize, crop, batch int, offline boo
 	if err != nil {
 		return err
 	}
-	e, err := NewExtractor(backend.MustNew(), m, batch)
+	b, err := backend.New()
+	if err != nil {
+		return err
+	}
+	e, err := NewExtractor(b, m, batch)
 	if err != nil {
 		return err
 	}
@@ -164,6 +168,16 @@ func extractToFile(ref, folder, out string, resize, crop, batch int, offline boo
 	}
 	elapsed := time.Since(start)
 	h := acts.Hidden
+	// Finite weights can still overflow; states that are not finite are never written.
+	if i, v, bad := firstNonFinite(h.Data); bad {
+		per := h.Layers * h.Tokens * h.Dim
+		return fmt.Errorf("hidden states of %s are not finite (%g at layer %d, token %d): nothing written to %s",
+			paths[i/per], v, i%per/(h.Tokens*h.Dim), i%(h.Tokens*h.Dim)/h.Dim, out)
+	}
+	if i, v, bad := firstNonFinite(acts.Normed); bad {
+		per := h.Tokens * h.Dim
+		return fmt.Errorf("last hidden state of %s is not finite (%g at token %d): nothing written to %s", paths[i/per], v, i%per/h.Dim, out)
+	}
 	names, _ := json.Marshal(paths)
 	layout, _ := json.Marshal(acts.Layout)
 	meta := map[string]string{

@@ -2,6 +2,7 @@ package dinov2
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -43,6 +44,11 @@ func LoadDir(dir string) (*Model, error) {
 func FromArrays(name string, cfg HFConfig, arrays map[string]*Array) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("dinov2 %s: %w", name, err)
+	}
+	for _, key := range sortedKeys(arrays) {
+		if i, v, bad := firstNonFinite(arrays[key].Data); bad {
+			return nil, fmt.Errorf("dinov2 %s: tensor %q has the non-finite value %g at element %d: the checkpoint is corrupt or diverged", name, key, v, i)
+		}
 	}
 	weights, err := ConvertWeights(name, cfg, arrays)
 	if err != nil {
@@ -89,4 +95,14 @@ func (m *Model) String() string {
 	c := m.ViT.Config
 	return fmt.Sprintf("%s (%s): dim %d, %d layers, %d heads, patch %d, %d registers, %s MLP %d, trained at %d px",
 		m.Source, m.HF.ModelType, c.Dim, c.Depth, c.Heads, c.PatchSize, c.Registers, c.MLP, c.MLPHidden, c.ImageSize)
+}
+
+// firstNonFinite finds the first NaN or ±Inf of data.
+func firstNonFinite(data []float32) (int, float32, bool) {
+	for i, v := range data {
+		if v != v || math.IsInf(float64(v), 0) {
+			return i, v, true
+		}
+	}
+	return 0, 0, false
 }

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 )
 
@@ -82,6 +84,7 @@ func ParseSafetensors(name string, b []byte) (map[string]*Array, map[string]stri
 	data := b[8+n:]
 	var meta map[string]string
 	arrays := make(map[string]*Array, len(raw))
+	var spans []tensorSpan
 	for _, key := range sortedKeys(raw) {
 		if key == "__metadata__" {
 			if err := json.Unmarshal(raw[key], &meta); err != nil {
@@ -100,8 +103,44 @@ func ParseSafetensors(name string, b []byte) (map[string]*Array, map[string]stri
 			return nil, nil, fail("tensor %q: %v", key, err)
 		}
 		arrays[key] = a
+		spans = append(spans, tensorSpan{key, e.DataOffsets[0], e.DataOffsets[1]})
+	}
+	if err := checkSpans(spans, int64(len(data))); err != nil {
+		return nil, nil, fail("%v", err)
 	}
 	return arrays, meta, nil
+}
+
+// tensorSpan is where one tensor's bytes lie in the data section.
+type tensorSpan struct {
+	name       string
+	begin, end int64
+}
+
+// checkSpans checks that the tensors tile the data section exactly, as the format requires: no
+// two overlap, no bytes lie between or after them.
+func checkSpans(spans []tensorSpan, size int64) error {
+	sort.Slice(spans, func(i, j int) bool {
+		if spans[i].begin != spans[j].begin {
+			return spans[i].begin < spans[j].begin
+		}
+		return spans[i].end < spans[j].end
+	})
+	var at int64
+	prev := "the start of the data"
+	for _, sp := range spans {
+		switch {
+		case sp.begin < at:
+			return fmt.Errorf("tensor %q: data_offsets [%d, %d) overlap %s (which ends at %d)", sp.name, sp.begin, sp.end, prev, at)
+		case sp.begin > at:
+			return fmt.Errorf("tensor %q: data_offsets [%d, %d) leave bytes [%d, %d) after %s unused (offsets must be contiguous)", sp.name, sp.begin, sp.end, at, sp.begin, prev)
+		}
+		at, prev = sp.end, fmt.Sprintf("tensor %q", sp.name)
+	}
+	if at != size {
+		return fmt.Errorf("the data section has %d bytes but its tensors end at %d (%d bytes unaccounted for)", size, at, size-at)
+	}
+	return nil
 }
 
 func decodeEntry(e headerEntry, data []byte) (*Array, error) {
@@ -122,9 +161,24 @@ func decodeEntry(e headerEntry, data []byte) (*Array, error) {
 		return nil, fmt.Errorf("data_offsets [%d, %d) out of range: the data section has %d bytes (truncated file?)",
 			begin, end, len(data))
 	}
-	count := numElements(e.Shape)
-	if want := int64(count) * int64(size); end-begin != want {
-		return nil, fmt.Errorf("data_offsets [%d, %d) hold %d bytes, but %s%v needs %d", begin, end, end-begin, e.DType, e.Shape, want)
+	// Count the elements without overflowing: more than the span can hold is already wrong.
+	limit := (end - begin) / int64(size)
+	count := int64(1)
+	if slices.Contains(e.Shape, 0) {
+		count = 0
+	}
+	for _, d := range e.Shape {
+		if count == 0 {
+			break
+		}
+		if count > limit/int64(d) {
+			count = limit + 1 // too many, whatever the rest of the shape
+			break
+		}
+		count *= int64(d)
+	}
+	if count > limit || count*int64(size) != end-begin {
+		return nil, fmt.Errorf("data_offsets [%d, %d) hold %d bytes, but %s%v needs %s", begin, end, end-begin, e.DType, e.Shape, byteCount(e.Shape, size))
 	}
 	src := data[begin:end]
 	a := &Array{Shape: append([]int{}, e.Shape...), Data: make([]float32, count)}
@@ -229,11 +283,26 @@ func writeFileAtomic(path string, b []byte) error {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
+	// CreateTemp makes the file 0600; outputs get the permissions of every other file (0644).
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		os.Remove(tmp.Name())
 		return err
 	}
 	return nil
+}
+
+// byteCount is the number of bytes a shape of elements of size bytes needs, exactly (it may not
+// fit an int).
+func byteCount(shape []int, size int) string {
+	n := big.NewInt(int64(size))
+	for _, d := range shape {
+		n.Mul(n, big.NewInt(int64(d)))
+	}
+	return n.String()
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -42,6 +42,23 @@ func ValidateMatrix(w [][]float64) error {
 	return nil
 }
 
+// ValidateDissimilarity is ValidateMatrix plus the check that no off-diagonal entry is negative:
+// a dissimilarity is a distance-like quantity, and a max-cut of negative weights is not a phase
+// split (the diagonal is ignored, as everywhere in this package).
+func ValidateDissimilarity(w [][]float64) error {
+	if err := ValidateMatrix(w); err != nil {
+		return err
+	}
+	for i, row := range w {
+		for j, x := range row {
+			if i != j && x < 0 {
+				return fmt.Errorf("matrix has a negative dissimilarity %g at row %d, column %d (dissimilarities are >= 0; did you pass a similarity?)", x, i+1, j+1)
+			}
+		}
+	}
+	return nil
+}
+
 // TotalWeight is the sum of the upper triangle, ΣW/2 for a symmetric matrix with zero diagonal:
 // the total_W of the released notebook.
 func TotalWeight(w [][]float64) float64 {

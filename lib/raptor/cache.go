@@ -239,6 +239,9 @@ func writeFileAtomic(path string, data []byte) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil { // CreateTemp makes the file 0600; outputs are 0644 like every other file
+		err = os.Chmod(tmp, 0o644)
+	}
 	if err == nil {
 		err = os.Rename(tmp, path)
 	}

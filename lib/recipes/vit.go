@@ -2,13 +2,11 @@ package recipes
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -82,14 +80,24 @@ const modelScope = "vit"
 func TrainViT(b backends.Backend, dir string, spec ViTSpec, splits *data.Splits, progress io.Writer) (*TrainedViT, error) {
 	spec.Model.NumClasses = splits.NumClasses()
 	spec.Dataset = splits.Name()
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("train-vit: %w", err)
+	}
 	if err := spec.fits(splits); err != nil {
 		return nil, err
+	}
+	images := spec.TrainImages
+	if images == 0 {
+		images = splits.Train.Len()
+	}
+	if images < spec.BatchSize {
+		return nil, fmt.Errorf("train-vit: %d training images is less than one batch of %d", images, spec.BatchSize)
 	}
 	m, err := vit.New(spec.Model)
 	if err != nil {
 		return nil, err
 	}
-	if err := claimDir(dir, spec); err != nil {
+	if err := claimSpec(filepath.Join(dir, "spec.json"), spec); err != nil {
 		return nil, err
 	}
 	if res, err := readResult(dir); err == nil {
@@ -120,10 +128,13 @@ func TrainViT(b backends.Backend, dir string, spec ViTSpec, splits *data.Splits,
 
 	// The batcher is positioned at the step training resumes from, so batches match an
 	// uninterrupted run.
-	start := 0
-	if latest := train.LatestCheckpoint(cfg.Dir); latest != "" {
-		_, stepsDone, _ := train.ListCheckpoints(cfg.Dir)
-		start = stepsDone[len(stepsDone)-1]
+	// train.Run resumes from the same checkpoint: the newest that verifies.
+	_, start, skipped, err := train.ResumeCheckpoint(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("train-vit: cannot resume: %w", err)
+	}
+	for _, note := range skipped {
+		fmt.Fprintf(progressOrStderr(progress), "train-vit: %s; resuming from the newest checkpoint that verifies (step %d)\n", note, start)
 	}
 	batcher, err := data.NewBatcher(trainSet, data.BatcherOptions{BatchSize: spec.BatchSize, Seed: uint64(spec.Seed),
 		Augment: spec.Augment, Epoch: start / stepsPerEpoch, Step: start % stepsPerEpoch})
@@ -166,6 +177,14 @@ func TrainViT(b backends.Backend, dir string, spec ViTSpec, splits *data.Splits,
 	return &TrainedViT{Model: m, Ctx: mctx, Result: result, Dir: dir}, nil
 }
 
+// progressOrStderr is where notes go when the caller passed no progress writer.
+func progressOrStderr(w io.Writer) io.Writer {
+	if w == nil {
+		return os.Stderr
+	}
+	return w
+}
+
 // scopedLoss runs a loss function with the context moved into a scope.
 func scopedLoss(scope string, fn train.LossFn) train.LossFn {
 	return func(ctx *context.Context, inputs []*Node) (*Node, map[string]*Node) {
@@ -187,29 +206,6 @@ func EvaluateViT(b backends.Backend, ctx *context.Context, m *vit.Model, ds *dat
 			}
 		}
 	})
-}
-
-// claimDir records spec in dir/spec.json, or checks that the spec already there is the same.
-func claimDir(dir string, spec ViTSpec) error {
-	path := filepath.Join(dir, "spec.json")
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		return writeJSONAtomic(path, spec)
-	}
-	if err != nil {
-		return err
-	}
-	var old ViTSpec
-	if err := json.Unmarshal(raw, &old); err != nil {
-		return fmt.Errorf("%s: corrupt spec: %w", path, err)
-	}
-	if !reflect.DeepEqual(old, spec) {
-		return fmt.Errorf("%s holds a different run (%+v); use another folder or delete it", path, old)
-	}
-	return nil
 }
 
 func readResult(dir string) (*ViTResult, error) {
@@ -235,7 +231,11 @@ func writeJSONAtomic(path string, v any) error {
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, append(raw, '\n'), 0o644); err != nil {
-		return err
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	return os.Rename(tmp, path)
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
 }

@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -118,6 +120,10 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
+	// CreateTemp makes the file 0600; outputs get the permissions of every other file (0644).
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
 	return os.Rename(tmp.Name(), path)
 }
 
@@ -191,6 +197,97 @@ func parseCheckpoint(raw []byte) (*checkpointHeader, []byte, error) {
 		return nil, nil, errors.New("checksum mismatch: the data is corrupt")
 	}
 	return &header, data, nil
+}
+
+// VerifyCheckpoint reads the checkpoint at path and checks it without loading it: magic, header,
+// size, checksum, and that every floating-point value is finite. It returns the step.
+func VerifyCheckpoint(path string) (int, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	header, data, err := parseCheckpoint(raw)
+	if err != nil {
+		return 0, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	for _, cv := range header.Variables {
+		if cv.Offset < 0 || cv.Bytes < 0 || cv.Offset+cv.Bytes > int64(len(data)) {
+			return 0, fmt.Errorf("checkpoint %s: variable %s/%s: %d bytes at offset %d do not fit the data", path, cv.Scope, cv.Name, cv.Bytes, cv.Offset)
+		}
+		if i, v, bad := firstNonFinite(dtypes.DType(cv.DTypeID), data[cv.Offset:cv.Offset+cv.Bytes]); bad {
+			return 0, fmt.Errorf("checkpoint %s: variable %s/%s has the non-finite value %g at index %d", path, cv.Scope, cv.Name, v, i)
+		}
+	}
+	return header.Step, nil
+}
+
+// firstNonFinite finds the first NaN or ±Inf among little-endian float32 or float64 values
+// (other dtypes are not checked).
+func firstNonFinite(dt dtypes.DType, b []byte) (int, float64, bool) {
+	switch dt {
+	case dtypes.Float32:
+		for i := 0; 4*i+4 <= len(b); i++ {
+			if v := float64(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))); math.IsNaN(v) || math.IsInf(v, 0) {
+				return i, v, true
+			}
+		}
+	case dtypes.Float64:
+		for i := 0; 8*i+8 <= len(b); i++ {
+			if v := math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:])); math.IsNaN(v) || math.IsInf(v, 0) {
+				return i, v, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// ResumeCheckpoint returns the newest checkpoint in dir that verifies (see VerifyCheckpoint) and
+// its step, or "" and 0 when dir has none. Newer checkpoints that fail verification are renamed
+// to NAME.corrupt (kept for inspection, out of the way of later saves and pruning), and skipped
+// has one line per such file saying why. A dir whose checkpoints all fail is an error naming them.
+func ResumeCheckpoint(dir string) (path string, step int, skipped []string, err error) {
+	path, step, bad, err := peekResumeCheckpoint(dir)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	for _, b := range bad {
+		note := "skipped " + b.path + " (" + b.why + ")"
+		if rerr := os.Rename(b.path, b.path+".corrupt"); rerr == nil {
+			note += ", moved to " + filepath.Base(b.path) + ".corrupt"
+		}
+		skipped = append(skipped, note)
+	}
+	return path, step, skipped, nil
+}
+
+// badCheckpoint is a checkpoint that failed verification, and why.
+type badCheckpoint struct{ path, why string }
+
+// peekResumeCheckpoint is ResumeCheckpoint without renaming anything: the newest checkpoint that
+// verifies, and the newer ones that do not.
+func peekResumeCheckpoint(dir string) (string, int, []badCheckpoint, error) {
+	paths, _, err := ListCheckpoints(dir)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	var bad []badCheckpoint
+	for i := len(paths) - 1; i >= 0; i-- {
+		step, verr := VerifyCheckpoint(paths[i])
+		if verr == nil {
+			slices.Reverse(bad) // oldest first
+			return paths[i], step, bad, nil
+		}
+		bad = append(bad, badCheckpoint{paths[i], strings.TrimPrefix(verr.Error(), "checkpoint "+paths[i]+": ")})
+	}
+	if len(bad) == 0 {
+		return "", 0, nil, nil
+	}
+	slices.Reverse(bad)
+	var all []string
+	for _, b := range bad {
+		all = append(all, b.path+": "+b.why)
+	}
+	return "", 0, nil, fmt.Errorf("no checkpoint in %s verifies (%s); move them away to start over", dir, strings.Join(all, "; "))
 }
 
 // checkpointName is the file name of the checkpoint at a step.

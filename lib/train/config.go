@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"os"
 )
 
 // Config describes one training run.
@@ -28,13 +30,24 @@ type Config struct {
 	Progress io.Writer
 	// ImagesPerStep, if set, adds img/s to the progress line.
 	ImagesPerStep int
+	// MaxWeight is the largest |value| a trainable weight may have when a checkpoint is saved
+	// (default DefaultMaxWeight): a larger one means training diverged, and it is not saved.
+	MaxWeight float64
 }
+
+// DefaultMaxWeight is the default Config.MaxWeight. Weights of the layer-normalised models
+// trained here stay within a few units; ones past 10^6 have diverged (the loss turns NaN a
+// step or two later), and a checkpoint of them is not one to resume from.
+const DefaultMaxWeight = 1e6
 
 // Validate reports what is wrong with the config.
 func (c Config) Validate() error {
 	var errs []error
 	if c.Steps <= 0 {
 		errs = append(errs, fmt.Errorf("steps must be positive, got %d", c.Steps))
+	}
+	if !finite(c.LR) || !finite(c.MinLR) || !finite(c.WeightDecay) || !finite(c.ClipNorm) {
+		errs = append(errs, fmt.Errorf("learning rates (%g, %g), weight decay (%g) and clip norm (%g) must be finite numbers", c.LR, c.MinLR, c.WeightDecay, c.ClipNorm))
 	}
 	if c.LR <= 0 || c.MinLR < 0 || c.MinLR > c.LR {
 		errs = append(errs, fmt.Errorf("learning rates must satisfy 0 <= min (%g) <= peak (%g), peak > 0", c.MinLR, c.LR))
@@ -55,9 +68,26 @@ func (c Config) logEvery() int {
 	return c.LogEvery
 }
 
+func (c Config) maxWeight() float64 {
+	if c.MaxWeight <= 0 {
+		return DefaultMaxWeight
+	}
+	return c.MaxWeight
+}
+
+// progress is where the progress line and resume notes go.
+func (c Config) progress() io.Writer {
+	if c.Progress == nil {
+		return os.Stderr
+	}
+	return c.Progress
+}
+
 func (c Config) keep() int {
 	if c.KeepCheckpoints <= 0 {
 		return 2
 	}
 	return c.KeepCheckpoints
 }
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -2,6 +2,7 @@ package train
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,8 +54,9 @@ type Result struct {
 	LastLoss    float64  // mean loss of the last logging window
 }
 
-// ErrNonFinite is returned (wrapped) when the loss becomes NaN or infinite.
-var ErrNonFinite = errors.New("loss is not finite")
+// ErrNonFinite is returned (wrapped) when the loss, the learning rate, the gradient norm or a
+// metric becomes NaN or infinite.
+var ErrNonFinite = errors.New("not finite")
 
 // Run trains the variables of ctx to minimise lossFn. With cfg.Dir set it resumes from the newest
 // checkpoint there, writes checkpoints every cfg.CheckpointEvery steps and at the end, and appends
@@ -65,7 +67,14 @@ func Run(b backends.Backend, ctx *context.Context, cfg Config, lossFn LossFn, ba
 	}
 	start := 0
 	if cfg.Dir != "" {
-		if latest := LatestCheckpoint(cfg.Dir); latest != "" {
+		latest, _, skipped, err := ResumeCheckpoint(cfg.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("train %s: cannot resume: %w", cfg.Name, err)
+		}
+		for _, note := range skipped {
+			fmt.Fprintf(cfg.progress(), "train %s: %s; resuming from %s\n", cfg.Name, note, latest)
+		}
+		if latest != "" {
 			step, err := LoadCheckpoint(ctx, latest)
 			if err != nil {
 				return nil, fmt.Errorf("train %s: cannot resume: %w", cfg.Name, err)
@@ -166,14 +175,13 @@ func Run(b backends.Backend, ctx *context.Context, cfg Config, lossFn LossFn, ba
 			timedFrom = time.Now()
 		}
 		loss := scalarOf(outs[0])
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			last := "none"
-			if cfg.Dir != "" {
-				if l := LatestCheckpoint(cfg.Dir); l != "" {
-					last = l
-				}
-			}
-			return res, fmt.Errorf("train %s: step %d: %w (%g); the last good checkpoint is %s; lower the learning rate or check the inputs", cfg.Name, step, ErrNonFinite, loss, last)
+		values := map[string]float64{"loss": loss, "lr": scalarOf(outs[1]), "grad_norm": scalarOf(outs[2])}
+		for i, name := range metricNames {
+			values[name] = scalarOf(outs[3+i])
+		}
+		if name, v, bad := firstNonFiniteValue(values); bad {
+			return res, fmt.Errorf("train %s: step %d: %s = %g: %w; %s; lower the learning rate or check the inputs",
+				cfg.Name, step, name, v, ErrNonFinite, safeCheckpoint(cfg.Dir))
 		}
 		window.n++
 		window.loss += loss
@@ -200,6 +208,9 @@ func Run(b backends.Backend, ctx *context.Context, cfg Config, lossFn LossFn, ba
 			res.Records = append(res.Records, rec)
 			res.LastLoss = rec.Loss
 			if log != nil {
+				if name, v, bad := firstNonFiniteValue(recordValues(rec)); bad {
+					return res, fmt.Errorf("train %s: step %d: logged %s = %g: %w; %s", cfg.Name, done, name, v, ErrNonFinite, safeCheckpoint(cfg.Dir))
+				}
 				if err := log.write(rec); err != nil {
 					return res, fmt.Errorf("train %s: %w", cfg.Name, err)
 				}
@@ -209,6 +220,10 @@ func Run(b backends.Backend, ctx *context.Context, cfg Config, lossFn LossFn, ba
 			window.since, window.stepsAtWindowStart = time.Now(), done
 		}
 		if cfg.Dir != "" && (last || (cfg.CheckpointEvery > 0 && done%cfg.CheckpointEvery == 0)) {
+			if err := checkWeights(ctx, cfg.maxWeight()); err != nil {
+				return res, fmt.Errorf("train %s: step %d: not saving a checkpoint: %w; %s; lower the learning rate",
+					cfg.Name, done, err, safeCheckpoint(cfg.Dir))
+			}
 			if err := SaveCheckpoint(ctx, done, filepath.Join(cfg.Dir, checkpointName(done))); err != nil {
 				return res, fmt.Errorf("train %s: %w", cfg.Name, err)
 			}
@@ -219,6 +234,92 @@ func Run(b backends.Backend, ctx *context.Context, cfg Config, lossFn LossFn, ba
 		res.StepsPerSec = float64(timed) / time.Since(timedFrom).Seconds()
 	}
 	return res, nil
+}
+
+// firstNonFiniteValue returns the alphabetically first NaN or ±Inf of values.
+func firstNonFiniteValue(values map[string]float64) (string, float64, bool) {
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if v := values[name]; math.IsNaN(v) || math.IsInf(v, 0) {
+			return name, v, true
+		}
+	}
+	return "", 0, false
+}
+
+// recordValues are the numbers of a metrics record, by the names they are logged under.
+func recordValues(r Record) map[string]float64 {
+	values := map[string]float64{"loss": r.Loss, "lr": r.LR, "grad_norm": r.GradNorm, "seconds": r.Seconds, "steps_per_sec": r.StepsPerSec}
+	for name, v := range r.Metrics {
+		values["metrics."+name] = v
+	}
+	return values
+}
+
+// checkWeights checks that every trainable float variable of ctx is finite and at most limit in
+// absolute value, naming the first that is not.
+func checkWeights(ctx *context.Context, limit float64) error {
+	var err error
+	for v := range ctx.IterVariables() {
+		if !v.Trainable || err != nil {
+			continue
+		}
+		t, verr := v.Value()
+		if verr != nil {
+			return fmt.Errorf("variable %s: %w", v.ScopeAndName(), verr)
+		}
+		dt := t.DType()
+		if dt != dtypes.Float32 && dt != dtypes.Float64 {
+			continue
+		}
+		if cerr := t.ConstBytes(func(b []byte) {
+			if i, x, bad := firstNonFinite(dt, b); bad {
+				err = fmt.Errorf("weight %s[%d] is %g", v.ScopeAndName(), i, x)
+				return
+			}
+			if m := maxAbs(dt, b); m > limit {
+				err = fmt.Errorf("weight %s has diverged: its largest |value| is %.3g, above the sanity limit %.3g", v.ScopeAndName(), m, limit)
+			}
+		}); cerr != nil {
+			return fmt.Errorf("variable %s: %w", v.ScopeAndName(), cerr)
+		}
+	}
+	return err
+}
+
+// maxAbs is the largest absolute value of little-endian float32 or float64 values.
+func maxAbs(dt dtypes.DType, b []byte) float64 {
+	m := 0.0
+	if dt == dtypes.Float64 {
+		for i := 0; 8*i+8 <= len(b); i++ {
+			m = max(m, math.Abs(math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))))
+		}
+		return m
+	}
+	for i := 0; 4*i+4 <= len(b); i++ {
+		m = max(m, math.Abs(float64(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])))))
+	}
+	return m
+}
+
+// safeCheckpoint says which checkpoint of dir a rerun would safely resume from (the newest that
+// verifies), for error messages.
+func safeCheckpoint(dir string) string {
+	if dir == "" {
+		return "no checkpoints are written (no Dir)"
+	}
+	path, step, _, err := peekResumeCheckpoint(dir)
+	switch {
+	case err != nil:
+		return err.Error()
+	case path == "":
+		return "no checkpoint was saved yet: a rerun starts over"
+	}
+	return fmt.Sprintf("the newest checkpoint that verifies is %s (step %d): a rerun resumes from it", path, step)
 }
 
 func scalarOf(t *tensors.Tensor) float64 {
