@@ -69,8 +69,8 @@ vet:
 
 test-go:
 	@rc=0; \
-	echo "go test -race <pure-Go packages>"; go test -race $(RACE_PKGS) || rc=1; \
-	echo "go test <GoMLX packages>"; go test $(PLAIN_PKGS) || rc=1; \
+	echo "go test -race <pure-Go packages>"; go test -timeout 30m -race $(RACE_PKGS) || rc=1; \
+	echo "go test <GoMLX packages>"; go test -timeout 40m $(PLAIN_PKGS) || rc=1; \
 	exit $$rc
 
 test-runner:
@@ -85,7 +85,7 @@ test-install:
 test-purego: export GOMLX_BACKEND := go
 test-purego: export BLOCKREC_EXPECT_BACKEND := go
 test-purego:
-	go test -count=1 $(PLAIN_PKGS)
+	go test -timeout 30m -count=1 $(PLAIN_PKGS)
 	BLOCKREC_SCALE=smoke $(PYTHON) scripts/run_notebooks.py --out build/notebooks-purego notebooks/00_environment.ipynb
 
 # At smoke scale: executed copies go to build/notebooks-smoke/, figures to build/figures-smoke/.

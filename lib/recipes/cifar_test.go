@@ -23,14 +23,15 @@ func TestRunCIFARPipeline(t *testing.T) {
 		MLP: vit.MLPGELU, LayerNormEps: 1e-6, HeadInput: vit.HeadCLS}
 	plan := CIFARPlan{Scale: notebook.Smoke, Model: m, SDRates: []float64{0, 0.5}, Epochs: 1, BatchSize: 32,
 		ProbeImages: 32, Ks: []int{1, 2, 3}, RaptorSteps: 3, RaptorTrainImages: 64, RaptorBatch: 16, RaptorLR: 1e-3, RaptorLayerScale: 0.1,
-		BaselineSeeds: 2, BaselineKs: []int{2, 3}, TestImages: 64}
+		BaselineSeeds: 1, BaselineKs: []int{2, 3}, TestImages: 64}
 	splits := syntheticSplits()
 	res, err := RunCIFAR(b, plan, splits, io.Discard, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Teachers) != 2 || len(res.Raptor) != 6 || len(res.Baselines) != 2*2*2 {
-		t.Fatalf("got %d teachers, %d max-cut fits, %d baseline fits; want 2, 6, 8", len(res.Teachers), len(res.Raptor), len(res.Baselines))
+	// One seed per baseline kind and K: each fit compiles its own graphs, which dominates on XLA.
+	if len(res.Teachers) != 2 || len(res.Raptor) != 6 || len(res.Baselines) != 2*2*1 {
+		t.Fatalf("got %d teachers, %d max-cut fits, %d baseline fits; want 2, 6, 4", len(res.Teachers), len(res.Raptor), len(res.Baselines))
 	}
 	for _, run := range append(res.Raptor, res.Baselines...) {
 		if len(run.Result.R2) != m.Depth || len(run.Result.CopyR2) != m.Depth {

@@ -50,7 +50,9 @@ func CIFARPlanFor(level notebook.Level) CIFARPlan {
 		return CIFARPlan{Scale: level, Model: m, SDRates: []float64{0, 0.5}, Epochs: 1, BatchSize: 32,
 			TrainImages: 512, TestImages: 256, ProbeImages: 64, Ks: []int{1, 2, 3}, RaptorSteps: 20,
 			RaptorTrainImages: 128, RaptorBatch: 32, RaptorLR: 1e-3, RaptorLayerScale: 0.1,
-			BaselineSeeds: 2, BaselineKs: []int{2, 3}, DynamicsSD: 0}
+			// One baseline seed: smoke checks code paths, and on XLA every Raptor fit pays for
+			// compiling its graphs (seconds each).
+			BaselineSeeds: 1, BaselineKs: []int{2, 3}, DynamicsSD: 0}
 	case notebook.Paper:
 		m := vit.Small(0)
 		m.Depth = 12
