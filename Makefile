@@ -69,7 +69,8 @@ vet:
 
 test-go:
 	@rc=0; \
-	echo "go test -race <pure-Go packages>"; go test -timeout 30m -race $(RACE_PKGS) || rc=1; \
+	echo "go test -race -short <pure-Go packages>"; go test -timeout 30m -race -short $(RACE_PKGS) || rc=1; \
+	echo "go test <the pure-Go tests -short skips>"; go test -timeout 30m -run 'WarpedDrift|FashionMNISTPackage' ./lib/phases ./lib/data || rc=1; \
 	echo "go test <GoMLX packages>"; go test -timeout 40m $(PLAIN_PKGS) || rc=1; \
 	exit $$rc
 

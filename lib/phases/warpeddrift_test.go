@@ -76,6 +76,10 @@ func TestWarpedDriftNullDriftVersusBlocks(t *testing.T) {
 	for _, tc := range cases {
 		n := len(tc.w)
 		t.Run(tc.name+"/"+itoa(n), func(t *testing.T) {
+			if testing.Short() && n > 8 {
+				// Minutes under the race detector: make test runs these without it (see Makefile).
+				t.Skip("12- and 24-layer cases skipped with -short")
+			}
 			if tc.name == "accelerating" && n == 24 {
 				// KNOWN FALSE POSITIVE, left open in issue 14: stat 0.088 above all 59 replicates
 				// (max 0.074), p = 1/60. τ = e^{(l−24)/3} leaves the first ~10 layers almost
