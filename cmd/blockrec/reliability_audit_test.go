@@ -702,7 +702,10 @@ func extractedCIFAR(t *testing.T, data string, trainBytes int) {
 
 // TestAudit runs every row of the bad-input audit and reports the count.
 func TestAudit(t *testing.T) {
+	// The audit is about inputs, not engines: it runs on the pure-Go backend (no seconds-long XLA
+	// compile per tiny graph), on both CI legs.
 	t.Setenv("GOMLX_BACKEND", "go")
+	t.Setenv("BLOCKREC_EXPECT_BACKEND", "go")
 	t.Setenv("BLOCKREC_OFFLINE", "1")
 	quiet := backend.Notice
 	backend.Notice = io.Discard
