@@ -158,7 +158,8 @@ class EndToEnd(unittest.TestCase):
                 while time.monotonic() < deadline:
                     line = proc.stderr.readline()
                     seen += line
-                    if not line or "sleeping: pid" in line:
+                    # The progress line quotes the cell's source ("sleeping: pid %d"): wait for the output.
+                    if not line or re.search(r"sleeping: pid \d+", line):
                         break
                 m = re.search(r"sleeping: pid (\d+), TMPDIR (\S+)", seen)
                 self.assertIsNotNone(m, f"the sleeping cell never reported (streaming broken?):\n{seen}")
