@@ -116,3 +116,23 @@ clean:
 .PHONY: data
 data:
 	go run ./cmd/blockrec data $(if $(FETCH),--fetch)
+
+# make lab: JupyterLab (pinned, from PyPI, in build/lab-venv) on notebooks/ with the GoNB kernel;
+# make test-lab: the browser test (scripts/test_lab.py: headless Chromium runs notebook 00 at smoke).
+LAB_VERSION := 4.4.10
+LAB_VENV := build/lab-venv
+.PHONY: lab lab-install test-lab
+lab-install:
+	@if $(LAB_VENV)/bin/python -c 'import sys, jupyterlab; sys.exit(jupyterlab.__version__ != "$(LAB_VERSION)")' 2>/dev/null; then \
+	  echo "lab: JupyterLab $(LAB_VERSION) in $(LAB_VENV): ok"; \
+	else \
+	  echo "lab: installing JupyterLab $(LAB_VERSION) from PyPI into $(LAB_VENV)"; \
+	  rm -rf $(LAB_VENV); \
+	  $(PYTHON) -m venv $(LAB_VENV) || { echo "lab: $(PYTHON) -m venv failed (Debian: apt-get install python3-venv)"; exit 1; }; \
+	  $(LAB_VENV)/bin/pip install -q --disable-pip-version-check 'jupyterlab==$(LAB_VERSION)'; \
+	fi
+lab: lab-install
+	BLOCKREC_ROOT="$(CURDIR)" PATH="$$(go env GOPATH)/bin:$$PATH" $(LAB_VENV)/bin/jupyter lab --notebook-dir=notebooks $$([[ $$(id -u) == 0 ]] && echo --allow-root || true)
+test-lab: BLOCKREC_SCALE := smoke
+test-lab: lab-install
+	$(LAB_VENV)/bin/python scripts/test_lab.py

@@ -280,7 +280,9 @@ func loadTeacherModel(o DINOv2Options, progress io.Writer) (*teacherModel, error
 	name := fmt.Sprintf("tiny-d%d-l%d-h%d-p%d-r%d-s%d-%s-seed%d", t.HiddenSize, t.NumHiddenLayers, t.NumAttentionHeads,
 		t.PatchSize, t.NumRegisterTokens, t.ImageSize, map[bool]string{true: "swiglu", false: "gelu"}[t.UseSwiGLU], o.TinySeed)
 	dir := filepath.Join(o.CacheRoot, name)
-	fmt.Fprintf(progress, "dinov2: %s is not cached (%v); using the %s in %s\n", o.Ref, err, TinyDINOv2Note, dir)
+	// Said once per run, first thing: offline (or downloads off), and what stands in.
+	fmt.Fprintf(progress, "dinov2: offline: the real weights %s are not available, so this run uses the %s (%s) instead. Why: %v\n",
+		o.Ref, TinyDINOv2Note, dir, err)
 	if _, serr := os.Stat(filepath.Join(dir, "model.safetensors")); serr != nil {
 		if err := dinov2.Generate(dir, t, o.TinySeed); err != nil {
 			return nil, err
