@@ -31,8 +31,11 @@ BENCHTIME ?= 3x
 help:
 	@echo "make setup      install Jupyter, GoNB and goimports (scripts/install.sh), download modules, warm the build cache"
 	@echo "make notebooks  run every notebook top to bottom at BLOCKREC_SCALE=$(BLOCKREC_SCALE); executed copies + HTML in build/notebooks/, figures in figures/"
-	@echo "make test       go vet, go test (race detector on pure-Go packages), installer and notebook-runner tests, all notebooks at smoke scale"
+	@echo "make test       go vet, go test (race detector on pure-Go packages), installer and notebook-runner tests, all notebooks at smoke scale, the browser test"
 	@echo "make test-purego  the pure-Go leg of CI: GoMLX package tests and notebook 00 at smoke, forced onto GOMLX_BACKEND=go"
+	@echo "make data       check the data sets (FETCH=1 downloads CIFAR-100) and say which the notebooks use"
+	@echo "make lab        open notebooks/ in JupyterLab (installed from PyPI into build/lab-venv on first use)"
+	@echo "make test-lab   the browser test: headless Chromium runs notebook 00 in JupyterLab at smoke"
 	@echo "make bench      Go benchmarks (BENCH=regexp BENCH_PKGS=./lib/x/ BENCHTIME=3x); output in build/bench/"
 	@echo "make bench-vit  lib/vit speed next to PyTorch on CPU (bench/vit.sh)"
 	@echo "make blockrec   build the command-line tool into build/blockrec"
@@ -57,7 +60,7 @@ notebooks:
 test: BLOCKREC_SCALE := smoke
 test:
 	@failed=""; \
-	for step in vet test-go test-install test-runner test-notebooks; do \
+	for step in vet test-go test-install test-runner test-notebooks test-lab; do \
 	  echo "=== make $$step (BLOCKREC_SCALE=$$BLOCKREC_SCALE)"; \
 	  $(MAKE) --no-print-directory $$step || failed="$$failed $$step"; \
 	done; \

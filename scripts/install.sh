@@ -2,6 +2,7 @@
 # Installs what the notebooks and their tests need, on Debian/Ubuntu with Go already installed:
 #   - Jupyter (Debian packages: jupyter-core, jupyter-client, nbconvert, nbclient, nbformat),
 #   - Fashion-MNIST (Debian package dataset-fashion-mnist), the offline data set after the CIFAR ones,
+#   - python3-venv and chromium, for JupyterLab (make lab, from PyPI) and its browser test (make test-lab),
 #   - gcc (cgo, needed by GoMLX's XLA bindings),
 #   - GoNB (the Go Jupyter kernel, pinned) and goimports (pinned), installed into $(go env GOPATH)/bin,
 #   - the "gonb" Jupyter kernel spec (~/.local/share/jupyter/kernels/gonb),
@@ -13,7 +14,7 @@ set -euo pipefail
 
 GONB_VERSION="v0.11.4"
 GOIMPORTS_VERSION="v0.36.0"   # golang.org/x/tools; the newest needs a newer Go than some machines have.
-APT_PACKAGES=(jupyter-core jupyter-client jupyter-nbconvert python3-nbconvert python3-nbclient python3-nbformat dataset-fashion-mnist)
+APT_PACKAGES=(jupyter-core jupyter-client jupyter-nbconvert python3-nbconvert python3-nbclient python3-nbformat dataset-fashion-mnist python3-venv chromium)
 PY=/usr/bin/python3            # Debian's Python: the one the apt packages install into.
 
 say() { printf 'install: %s\n' "$*"; }

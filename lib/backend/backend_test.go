@@ -71,6 +71,7 @@ func TestChoose(t *testing.T) {
 // TestNewFallsBackWhenNoPlugin creates the backend on a machine without plugins (simulated) and
 // checks that it is the pure-Go one, that it runs, and that the notice names it.
 func TestNewFallsBackWhenNoPlugin(t *testing.T) {
+	t.Setenv(EnvVar, "") // restored after the test: later tests (and CI's legs) keep their GOMLX_BACKEND
 	os.Unsetenv(EnvVar)
 	t.Setenv(ExpectEnvVar, "") // a fallback is what this test wants, on either CI leg
 	old := pluginFinder
@@ -100,6 +101,7 @@ func TestNewFallsBackWhenNoPlugin(t *testing.T) {
 // TestDiscoveredXLAFailureFallsBack: a plugin that is found but cannot start must not kill the
 // program when the user did not ask for XLA.
 func TestDiscoveredXLAFailureFallsBack(t *testing.T) {
+	t.Setenv(EnvVar, "")
 	os.Unsetenv(EnvVar)
 	t.Setenv(ExpectEnvVar, "")
 	old := pluginFinder

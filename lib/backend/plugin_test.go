@@ -121,6 +121,7 @@ func TestExpectBackend(t *testing.T) {
 		cacheMu.Unlock()
 	}
 	t.Run("xla expected, discovered plugin broken", func(t *testing.T) {
+		t.Setenv(EnvVar, "")
 		os.Unsetenv(EnvVar)
 		pluginFinder = func() map[string]string { return map[string]string{"cpu": "/nonexistent/pjrt_c_api_cpu_plugin.so"} }
 		t.Setenv(ExpectEnvVar, "xla")
