@@ -24,8 +24,8 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"golang.org/x/sys/unix"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"golang.org/x/sys/unix"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 

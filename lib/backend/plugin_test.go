@@ -39,7 +39,6 @@ const A* GetPjrtApi(void) { return &api; }
 	return so
 }
 
-
 // TestPluginFilesRefused: every kind of bad plugin file is one error line naming the file and the
 // fault, and nothing panics (a truncated .so used to die of SIGBUS inside dlopen).
 func TestPluginFilesRefused(t *testing.T) {
