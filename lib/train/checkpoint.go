@@ -131,13 +131,9 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 // model was not built yet), returning the step it was written at. A truncated or corrupt file is
 // an error naming the file and what is wrong; ctx is left untouched then.
 func LoadCheckpoint(ctx *context.Context, path string) (int, error) {
-	raw, err := os.ReadFile(path)
+	header, data, err := readCheckpoint(path)
 	if err != nil {
-		return 0, fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	header, data, err := parseCheckpoint(raw)
-	if err != nil {
-		return 0, fmt.Errorf("checkpoint %s: %w", path, err)
+		return 0, err
 	}
 	values := make([]*tensors.Tensor, len(header.Variables))
 	for i, cv := range header.Variables {
@@ -171,6 +167,19 @@ func LoadCheckpoint(ctx *context.Context, path string) (int, error) {
 	return header.Step, nil
 }
 
+// readCheckpoint reads and parses the checkpoint at path; errors name the file.
+func readCheckpoint(path string) (*checkpointHeader, []byte, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	header, data, err := parseCheckpoint(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	return header, data, nil
+}
+
 func parseCheckpoint(raw []byte) (*checkpointHeader, []byte, error) {
 	if !bytes.HasPrefix(raw, []byte(checkpointMagic)) {
 		return nil, nil, errors.New("not a blockrec checkpoint (bad magic)")
@@ -202,13 +211,9 @@ func parseCheckpoint(raw []byte) (*checkpointHeader, []byte, error) {
 // VerifyCheckpoint reads the checkpoint at path and checks it without loading it: magic, header,
 // size, checksum, and that every floating-point value is finite. It returns the step.
 func VerifyCheckpoint(path string) (int, error) {
-	raw, err := os.ReadFile(path)
+	header, data, err := readCheckpoint(path)
 	if err != nil {
-		return 0, fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	header, data, err := parseCheckpoint(raw)
-	if err != nil {
-		return 0, fmt.Errorf("checkpoint %s: %w", path, err)
+		return 0, err
 	}
 	for _, cv := range header.Variables {
 		if cv.Offset < 0 || cv.Bytes < 0 || cv.Offset+cv.Bytes > int64(len(data)) {
