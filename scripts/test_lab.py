@@ -52,6 +52,14 @@ class Failed(Exception):
     """A check failed (exit 1)."""
 
 
+def wait_until(ready, deadline, pause, why):
+    """Polls ready() every pause seconds until it is true; past the deadline raises Failed(why)."""
+    while not ready():
+        if time.monotonic() > deadline:
+            raise Failed(why)
+        time.sleep(pause)
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -377,10 +385,7 @@ def main():
                 return http_get(f"{lab_url}/api/status?token={token}")[0] == 200
             except OSError:
                 return False
-        while not server_up():
-            if time.monotonic() > deadline:
-                raise Failed(f"JupyterLab did not answer on {lab_url} before the deadline; see {server_log.name}")
-            time.sleep(0.5)
+        wait_until(server_up, deadline, 0.5, f"JupyterLab did not answer on {lab_url} before the deadline; see {server_log.name}")
         log(f"JupyterLab up after {time.monotonic() - start:.0f} s")
 
         devtools_port = free_port()
@@ -398,10 +403,7 @@ def main():
                 return http_get(f"http://127.0.0.1:{devtools_port}/json/version")[0] == 200
             except OSError:
                 return False
-        while not browser_up():
-            if time.monotonic() > deadline:
-                raise Failed("headless Chromium did not open its DevTools port before the deadline")
-            time.sleep(0.3)
+        wait_until(browser_up, deadline, 0.3, "headless Chromium did not open its DevTools port before the deadline")
 
         asyncio.run(asyncio.wait_for(drive(args, lab_url, token, devtools_port, deadline),
                                      max(1, deadline - time.monotonic() + 30)))
