@@ -12,6 +12,10 @@ import "github.com/blockrec/blockrec/lib/hidden"
 type CLSMeanPatch struct {
 	g   shapeGuard
 	sum [][]float64
+	// keep, when set by KeepImages, makes Add also store each image's own matrix (upper
+	// triangle, row-major), for bootstrapping over images (BootstrapPhases).
+	keep     bool
+	perImage [][]float64
 	cls [][]float64 // scratch: unit CLS vector per row
 	mp  [][]float64 // scratch: unit mean-patch vector per row
 }
@@ -47,10 +51,21 @@ func (a *CLSMeanPatch) Add(s *hidden.States) error {
 		}
 		normalize(mp) // the mean's direction is the sum's direction
 	}
+	var own []float64
+	if a.keep {
+		own = make([]float64, 0, rows*(rows-1)/2)
+	}
 	for i := range rows {
 		for j := i + 1; j < rows; j++ {
-			a.sum[i][j] += (1 - cos(a.cls[i], a.cls[j])) + (1 - cos(a.mp[i], a.mp[j]))
+			d := (1 - cos(a.cls[i], a.cls[j])) + (1 - cos(a.mp[i], a.mp[j]))
+			a.sum[i][j] += d
+			if a.keep {
+				own = append(own, d)
+			}
 		}
+	}
+	if a.keep {
+		a.perImage = append(a.perImage, own)
 	}
 	a.g.images++
 	return nil
@@ -66,6 +81,18 @@ func (a *CLSMeanPatch) Matrix() [][]float64 {
 
 // Images is the number of images added.
 func (a *CLSMeanPatch) Images() int { return a.g.images }
+
+// KeepImages makes every later Add also keep that image's own matrix (L(L−1)/2 numbers per
+// image), so that PerImage can be bootstrapped over images. Call it before the first Add.
+func (a *CLSMeanPatch) KeepImages() { a.keep = true }
+
+// PerImage returns the images' own matrices as kept since KeepImages (nil if not kept).
+func (a *CLSMeanPatch) PerImage() *PerImage {
+	if !a.keep || len(a.perImage) == 0 {
+		return nil
+	}
+	return &PerImage{Rows: len(a.sum), Upper: a.perImage}
+}
 
 func newSquare2(r, c int) [][]float64 {
 	m := make([][]float64, r)
