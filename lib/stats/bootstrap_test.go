@@ -42,6 +42,7 @@ func TestBootstrapMean(t *testing.T) {
 		t.Errorf("interval %v misses 0 or the estimate %v", e.CI, e.Value)
 	}
 	want := 2 * 1.96 / math.Sqrt(n)
+	t.Logf("bootstrap interval %v, width %.4f vs 2*1.96/sqrt(n) = %.4f", e.CI, e.CI.Width(), want)
 	if w := e.CI.Width(); math.Abs(w-want) > 0.15*want {
 		t.Errorf("width %v, want %v ± 15%%", w, want)
 	}
@@ -151,6 +152,7 @@ func TestPairedDiff(t *testing.T) {
 		t.Errorf("paired interval %v misses the true shift %v", e.CI, shift)
 	}
 	unpaired := 2 * 1.96 * math.Sqrt(sa*sa/n+sb*sb/n)
+	t.Logf("paired %v (width %.3f), unpaired width %.3f", e.CI, e.CI.Width(), unpaired)
 	if e.CI.Width() > 0.25*unpaired {
 		t.Errorf("paired width %v, unpaired %v: pairing should be at least 4x narrower", e.CI.Width(), unpaired)
 	}

@@ -25,6 +25,9 @@ func TestWilsonClopperPearsonReference(t *testing.T) {
 		if math.Abs(cp.Lo-c.cpLo) > refTol || math.Abs(cp.Hi-c.cpHi) > refTol {
 			t.Errorf("ClopperPearson(%d, %d, %v) = [%.9g, %.9g], statsmodels [%.9g, %.9g]", c.k, c.n, c.level, cp.Lo, cp.Hi, c.cpLo, c.cpHi)
 		}
+		if c.k == 0 && w.Lo != 0 || c.k == c.n && w.Hi != 1 {
+			t.Errorf("Wilson(%d, %d): edge limits [%v, %v], want exactly 0 / 1", c.k, c.n, w.Lo, w.Hi)
+		}
 		if c.k == 0 && cp.Lo != 0 || c.k == c.n && cp.Hi != 1 {
 			t.Errorf("ClopperPearson(%d, %d): edge limits [%v, %v], want exactly 0 / 1", c.k, c.n, cp.Lo, cp.Hi)
 		}
@@ -81,6 +84,7 @@ func TestBinomialCoverage(t *testing.T) {
 			cp++
 		}
 	}
+	t.Logf("coverage of p = %v: Wilson %.4f, Clopper-Pearson %.4f", p, float64(wil)/draws, float64(cp)/draws)
 	if f := float64(wil) / draws; f < 0.93 || f > 0.97 {
 		t.Errorf("Wilson 95%% coverage = %.3f, want 0.93-0.97", f)
 	}
