@@ -112,3 +112,25 @@ func PairedDiff(a, b []float64, reps int, seed uint64, level float64) (Estimate,
 	e.CI.Method = "paired " + e.CI.Method
 	return e, nil
 }
+
+// PercentileInterval is the central level-interval of replicate values computed elsewhere (for
+// example several statistics of one bootstrap loop): the alpha/2 and 1−alpha/2 quantiles by
+// the same interpolation as Bootstrap. NaN replicates are an error, as in Bootstrap.
+func PercentileInterval(replicates []float64, level float64) (Interval, error) {
+	if len(replicates) == 0 {
+		return Interval{}, errors.New("stats.PercentileInterval: no replicates")
+	}
+	if err := checkLevel("PercentileInterval", level); err != nil {
+		return Interval{}, err
+	}
+	xs := slices.Clone(replicates)
+	for i, x := range xs {
+		if math.IsNaN(x) {
+			return Interval{}, fmt.Errorf("stats.PercentileInterval: replicate %d of %d is NaN", i, len(xs))
+		}
+	}
+	slices.Sort(xs)
+	alpha := 1 - level
+	return Interval{Lo: quantileSorted(xs, alpha/2), Hi: quantileSorted(xs, 1-alpha/2), Level: level,
+		Method: fmt.Sprintf("percentile bootstrap (%d reps)", len(xs))}, nil
+}

@@ -180,3 +180,25 @@ func TestPairedDiff(t *testing.T) {
 		}
 	}
 }
+
+func TestPercentileInterval(t *testing.T) {
+	xs := make([]float64, 101)
+	for i := range xs {
+		xs[i] = float64(100 - i) // unsorted on purpose
+	}
+	iv, err := PercentileInterval(xs, 0.9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(iv.Lo-5) > 1e-9 || math.Abs(iv.Hi-95) > 1e-9 {
+		t.Errorf("90%% interval of 0..100 = %v, want [5, 95]", iv)
+	}
+	if xs[0] != 100 {
+		t.Errorf("PercentileInterval sorted its input in place")
+	}
+	for _, bad := range [][]float64{nil, {1, math.NaN()}} {
+		if _, err := PercentileInterval(bad, 0.95); err == nil {
+			t.Errorf("PercentileInterval(%v): no error", bad)
+		}
+	}
+}
