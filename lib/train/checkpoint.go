@@ -331,10 +331,30 @@ func LatestCheckpoint(dir string) string {
 	return paths[len(paths)-1]
 }
 
-func pruneCheckpoints(dir string, keep int) {
-	paths, _, _ := ListCheckpoints(dir)
-	for len(paths) > keep {
-		_ = os.Remove(paths[0])
-		paths = paths[1:]
+// pruneCheckpoints removes the oldest checkpoints of dir until keep remain, never removing one
+// of the steps in kept.
+func pruneCheckpoints(dir string, keep int, kept []int) {
+	paths, steps, _ := ListCheckpoints(dir)
+	var prunable []string
+	for i, p := range paths {
+		if !slices.Contains(kept, steps[i]) {
+			prunable = append(prunable, p)
+		}
 	}
+	for len(prunable) > keep {
+		_ = os.Remove(prunable[0])
+		prunable = prunable[1:]
+	}
+}
+
+// KeptCheckpoints returns the checkpoints of dir at the given steps that exist, with their
+// steps, in step order.
+func KeptCheckpoints(dir string, steps []int) (paths []string, at []int) {
+	all, allSteps, _ := ListCheckpoints(dir)
+	for i, p := range all {
+		if slices.Contains(steps, allSteps[i]) {
+			paths, at = append(paths, p), append(at, allSteps[i])
+		}
+	}
+	return paths, at
 }

@@ -24,6 +24,9 @@ type Config struct {
 	CheckpointEvery int
 	// KeepCheckpoints is how many recent checkpoints stay on disk (default 2).
 	KeepCheckpoints int
+	// KeepSteps are steps at which a checkpoint is also written and never pruned: snapshots
+	// along training (for example to show how structure grows with training time).
+	KeepSteps []int
 	// LogEvery steps a metrics record is written and the progress line refreshed (default 10).
 	LogEvery int
 	// Progress receives the progress line; nil means os.Stderr, io.Discard silences it.

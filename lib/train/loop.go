@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -219,7 +220,7 @@ func Run(b backends.Backend, ctx *context.Context, cfg Config, lossFn LossFn, ba
 			window.n, window.loss, window.norm, window.metrics = 0, 0, 0, nil
 			window.since, window.stepsAtWindowStart = time.Now(), done
 		}
-		if cfg.Dir != "" && (last || (cfg.CheckpointEvery > 0 && done%cfg.CheckpointEvery == 0)) {
+		if cfg.Dir != "" && (last || (cfg.CheckpointEvery > 0 && done%cfg.CheckpointEvery == 0) || slices.Contains(cfg.KeepSteps, done)) {
 			if err := checkWeights(ctx, cfg.maxWeight()); err != nil {
 				return res, fmt.Errorf("train %s: step %d: not saving a checkpoint: %w; %s; lower the learning rate",
 					cfg.Name, done, err, safeCheckpoint(cfg.Dir))
@@ -227,7 +228,7 @@ func Run(b backends.Backend, ctx *context.Context, cfg Config, lossFn LossFn, ba
 			if err := SaveCheckpoint(ctx, done, filepath.Join(cfg.Dir, checkpointName(done))); err != nil {
 				return res, fmt.Errorf("train %s: %w", cfg.Name, err)
 			}
-			pruneCheckpoints(cfg.Dir, cfg.keep())
+			pruneCheckpoints(cfg.Dir, cfg.keep(), cfg.KeepSteps)
 		}
 	}
 	if timed := res.Steps - start - 1; timed > 0 {

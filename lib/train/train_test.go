@@ -2,6 +2,7 @@ package train
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -221,5 +222,24 @@ func TestNaNLossStops(t *testing.T) {
 		func(int) ([]*tensors.Tensor, error) { return []*tensors.Tensor{tensors.FromValue([]float32{1})}, nil })
 	if !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "step 0") {
 		t.Fatalf("error = %v, want ErrNonFinite at step 0", err)
+	}
+}
+
+func TestKeepStepsSurvivePruning(t *testing.T) {
+	b := backend.MustNew()
+	cfg := Config{Name: "keep", Steps: 12, LR: 1e-3, MinLR: 1e-5, Seed: 3, CheckpointEvery: 2, KeepCheckpoints: 1,
+		KeepSteps: []int{3, 6}, LogEvery: 4, Progress: io.Discard, Dir: t.TempDir()}
+	if _, err := Run(b, context.New(), cfg, ClassifierLoss(tinyModel(t, 0), 0), syntheticBatches(8, 8, 5)); err != nil {
+		t.Fatal(err)
+	}
+	_, steps, err := ListCheckpoints(cfg.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(steps) != "[3 6 12]" {
+		t.Errorf("checkpoints left at steps %v, want [3 6 12] (kept steps 3 and 6, and the newest)", steps)
+	}
+	if _, at := KeptCheckpoints(cfg.Dir, []int{3, 6, 9}); fmt.Sprint(at) != "[3 6]" {
+		t.Errorf("KeptCheckpoints = %v, want [3 6]", at)
 	}
 }
