@@ -8,12 +8,17 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/blockrec/blockrec/lib/data"
 	"github.com/blockrec/blockrec/lib/phases"
 	"github.com/blockrec/blockrec/lib/raptor"
+	"github.com/blockrec/blockrec/lib/stats"
+	"github.com/blockrec/blockrec/lib/train"
+	"github.com/blockrec/blockrec/lib/vit"
 )
 
 // CIFARResults is everything notebook 01 plots. Each part is computed once and cached on disk.
@@ -22,56 +27,59 @@ type CIFARResults struct {
 	Dataset    string           `json:"dataset"`
 	Provenance string           `json:"provenance"`
 	Model      string           `json:"model"`
+	Recipe     string           `json:"recipe"` // Raptor steps, lr, LayerScale, seeds, images: what a rerun needs
+	Method     string           `json:"method"` // how the phases Raptor uses were found (PhaseOptions.Method)
 	Teachers   []TeacherSummary `json:"teachers"`
-	Raptor     []RaptorRun      `json:"raptor"`    // max-cut phases, every SD and K
+	Raptor     []RaptorRun      `json:"raptor"`    // the phases of Method, every SD, K and seed
 	Baselines  []RaptorRun      `json:"baselines"` // random phases on the baseline teacher
 	BaselineSD float64          `json:"baseline_sd"`
-	Swaps      []SwapRun        `json:"swaps"`
-	Skipped    []string         `json:"skipped,omitempty"` // fits left out by the time budget
+	// BaselineSets says, per K, how the random contiguous phases were drawn.
+	BaselineSets []BaselineSet `json:"baseline_sets"`
+	Swaps        []SwapSet     `json:"swaps"`    // every single swap, on the plan's swap teachers
+	Controls     []Control     `json:"controls"` // random init and checkpoints along training
+	Skipped      []string      `json:"skipped,omitempty"` // fits left out by the time budget
 }
 
 // TeacherSummary is one teacher of the SD sweep with its phase structure.
 type TeacherSummary struct {
-	SD         float64       `json:"sd"`
-	Accuracy   float64       `json:"accuracy"`
-	Steps      int           `json:"steps"`
-	Dir        string        `json:"dir"`
-	Similarity [][]float64   `json:"similarity"` // rows/columns = blocks 1..L
-	Phases     []PhaseReport `json:"phases"`
+	SD         float64        `json:"sd"`
+	Accuracy   float64        `json:"accuracy"`
+	AccuracyCI stats.Interval `json:"accuracy_ci"` // Wilson, over TestImages
+	TestImages int            `json:"test_images"`
+	Steps      int            `json:"steps"`
+	Dir        string         `json:"dir"`
+	Similarity [][]float64    `json:"similarity"` // rows/columns = blocks 1..L
+	Probe      int            `json:"probe_images"`
+	Phases     []PhaseReport  `json:"phases"`
 }
 
 // RaptorRun is one Raptor fit.
 type RaptorRun struct {
-	SD     float64      `json:"sd"`
-	K      int          `json:"k"`
-	Kind   string       `json:"kind"` // "max-cut", "random-contiguous", "random-shuffle"
-	Seed   uint64       `json:"seed"`
-	Result RaptorResult `json:"result"`
+	SD        float64      `json:"sd"`
+	K         int          `json:"k"`
+	Kind      string       `json:"kind"` // "max-cut", "random-contiguous", "random-shuffle"
+	Seed      uint64       `json:"seed"`
+	Partition string       `json:"partition"`
+	Result    RaptorResult `json:"result"`
 }
 
-// SwapRun is the accuracy of a teacher with n layers swapped.
-type SwapRun struct {
-	SD       float64   `json:"sd"`
-	Kind     string    `json:"kind"` // "intra" or "inter"
-	N        int       `json:"n"`
-	Accuracy []float64 `json:"accuracy"` // one per trial
-	Teacher  float64   `json:"teacher"`  // unswapped accuracy on the same images
+// BaselineSet says how the random contiguous baselines of one K were drawn.
+type BaselineSet struct {
+	K          int  `json:"k"`
+	Exhaustive bool `json:"exhaustive"` // every contiguous partition (C(L−1, K−1) ≤ 50)
+	Contiguous int  `json:"contiguous"`
+	Shuffles   int  `json:"shuffles"`
 }
 
-// swapMeans returns the mean accuracy over every trial of the intra-phase swaps and of the
-// inter-phase swaps among swaps.
-func swapMeans(swaps []SwapRun) (intra, inter float64) {
-	var in, out []float64
-	for _, s := range swaps {
-		if s.Kind == "intra" {
-			in = append(in, s.Accuracy...)
-		} else {
-			out = append(out, s.Accuracy...)
-		}
-	}
-	intra, _ = meanStd(in)
-	inter, _ = meanStd(out)
-	return intra, inter
+// Control is a model the teachers are compared with: the same architecture at random
+// initialisation, or a teacher at a checkpoint along its training.
+type Control struct {
+	Name       string         `json:"name"`
+	SD         float64        `json:"sd"`
+	Step       int            `json:"step"` // training steps (0: random init)
+	Accuracy   stats.Estimate `json:"accuracy"`
+	Similarity [][]float64    `json:"similarity"`
+	Phases     []PhaseReport  `json:"phases"`
 }
 
 // Partition kinds of RaptorRun.
@@ -81,10 +89,17 @@ const (
 	KindRandomShuffle    = "random-shuffle"
 )
 
+// analysisDir is where a teacher's analyses live (versioned: results of an older layout are
+// not mixed with these).
+const analysisDir = "analysis-v2"
+
 // RunCIFAR runs (or reloads) the whole CIFAR experiment of a plan on splits: the teacher sweep
-// with similarity matrices, phases and activation caches; Raptor with K blocks on max-cut phases
-// for every teacher; layer swaps; max-cut versus random phases on the middle teacher. When stop reports true before a Raptor fit starts (a time budget), the
-// remaining fits are skipped and listed in Skipped: the results are partial and say so.
+// with similarity matrices, phases (with bootstrap stability and the warped-drift null) and
+// activation caches; Raptor with K blocks on the plan's phases for every teacher and seed; every
+// single layer swap; max-cut versus every (or ≥ 10 random) contiguous partitions and ≥ 10
+// shuffles on the middle teacher; and the controls (random init, checkpoints along training).
+// When stop reports true before a Raptor fit starts (a time budget), the remaining fits are
+// skipped and listed in Skipped: the results are partial and say so.
 func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress io.Writer, stop func() bool) (*CIFARResults, error) {
 	if progress == nil {
 		progress = io.Discard
@@ -96,6 +111,8 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 		Model: fmt.Sprintf("ViT dim %d, %d layers, %d heads, patch %d, %s MLP; teachers trained %g epochs on %s, batch %d, %s",
 			plan.Model.Dim, plan.Model.Depth, plan.Model.Heads, plan.Model.PatchSize, plan.Model.MLP,
 			plan.Epochs, imagesNote(plan.TrainImages, splits.Train.Len()), plan.BatchSize, augmentNote(plan.NoAugment)),
+		Recipe:     plan.RecipeNote(),
+		Method:     plan.phaseMethod(),
 		BaselineSD: plan.BaselineSD()}
 	raptorTrain := splits.Train.Subset(min(plan.RaptorTrainImages, splits.Train.Len()), 11)
 	val := splits.Test.Subset(min(plan.EvalImages(), splits.Test.Len()), 12)
@@ -113,18 +130,11 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 		if err != nil {
 			return nil, err
 		}
-		dir := filepath.Join(teacher.Dir, "analysis")
+		dir := filepath.Join(teacher.Dir, analysisDir)
 		summary, err := cached(filepath.Join(dir, "phases.json"), func() (*TeacherSummary, error) {
-			w, err := Similarity(b, teacher, probe, probe.Len())
-			if err != nil {
-				return nil, err
-			}
-			reports, err := AnalysePhases(w, plan.Ks)
-			if err != nil {
-				return nil, err
-			}
-			return &TeacherSummary{SD: sd, Accuracy: teacher.Result.TestAccuracy, Steps: teacher.Result.Steps,
-				Dir: teacher.Dir, Similarity: w, Phases: reports}, nil
+			fmt.Fprintf(progress, "phases: p=%.2f: similarity of %d images, %d bootstrap replicates, drift null (%d replicates per K)\n",
+				sd, probe.Len(), plan.PhaseBootstrap, plan.NullReplicates)
+			return plan.summarise(b, teacher, probe, sd, splits.Test.Len())
 		})
 		if err != nil {
 			return nil, err
@@ -138,103 +148,235 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 	}
 
 	// Raptor fits run in order of how much they tell, so that a time budget cuts the least
-	// informative ones: max-cut fits at the K compared with random phases, then layer swaps (no
-	// training), then the first seed of random phases, then the other K, then the other seeds.
-	maxCut := func(ks func(int) bool) error {
-		for _, k := range plan.Ks {
-			if !ks(k) {
+	// informative ones: the first seed at the K compared with random phases, then layer swaps
+	// (no training), then random phases, then the other K, then the other seeds.
+	fitUsed := func(ks func(int) bool, seeds func(uint64) bool) error {
+		for seed := uint64(1); seed <= uint64(max(1, plan.RaptorSeeds)); seed++ {
+			if !seeds(seed) {
 				continue
 			}
-			for _, r := range runs {
-				for _, rep := range r.summary.Phases {
-					if rep.K != k {
-						continue
+			for _, k := range plan.Ks {
+				if !ks(k) {
+					continue
+				}
+				for _, r := range runs {
+					for _, rep := range r.summary.Phases {
+						if rep.K != k {
+							continue
+						}
+						name := fmt.Sprintf("raptor-k%d-%s-seed%d", k, res.Method, seed)
+						if stop() && !finished(filepath.Join(r.dir, name)) {
+							res.Skipped = append(res.Skipped, fmt.Sprintf("p=%.2f K=%d %s seed %d", r.summary.SD, k, res.Method, seed))
+							continue
+						}
+						fit, err := plan.fit(b, r.teacher, r.caches, rep.Used, int64(seed), filepath.Join(r.dir, name), progress)
+						if err != nil {
+							return err
+						}
+						res.Raptor = append(res.Raptor, RaptorRun{SD: r.summary.SD, K: k, Kind: KindMaxCut, Seed: seed, Partition: rep.Used.String(), Result: *fit})
 					}
-					name := fmt.Sprintf("raptor-k%d-maxcut", k)
-					if stop() && !finished(filepath.Join(r.dir, name)) {
-						res.Skipped = append(res.Skipped, fmt.Sprintf("p=%.2f K=%d max-cut", r.summary.SD, k))
-						continue
-					}
-					fit, err := plan.fit(b, r.teacher, r.caches, rep.Contiguous, filepath.Join(r.dir, name), progress)
-					if err != nil {
-						return err
-					}
-					res.Raptor = append(res.Raptor, RaptorRun{SD: r.summary.SD, K: k, Kind: KindMaxCut, Result: *fit})
 				}
 			}
 		}
 		return nil
 	}
-	baselines := func(seeds func(uint64) bool) error {
+	baselines := func() error {
 		for _, r := range runs {
 			if r.summary.SD != res.BaselineSD {
 				continue
 			}
-			for seed := uint64(1); seed <= uint64(plan.BaselineSeeds); seed++ {
-				if !seeds(seed) {
+			for _, rep := range r.summary.Phases {
+				if !slices.Contains(plan.BaselineKs, rep.K) {
 					continue
 				}
-				for _, rep := range r.summary.Phases {
-					if !slices.Contains(plan.BaselineKs, rep.K) {
+				contiguous, exhaustive, err := phases.ContiguousBaselines(plan.Model.Depth, rep.K, max(10, plan.BaselineDraws), 101)
+				if err != nil {
+					return err
+				}
+				if plan.BaselineMax > 0 && len(contiguous) > plan.BaselineMax {
+					contiguous, exhaustive = contiguous[:plan.BaselineMax], false
+				}
+				set := BaselineSet{K: rep.K, Exhaustive: exhaustive, Contiguous: len(contiguous), Shuffles: plan.BaselineShuffles}
+				res.BaselineSets = append(res.BaselineSets, set)
+				type job struct {
+					kind string
+					seed uint64
+					p    phases.Partition
+					dir  string
+				}
+				var jobs []job
+				for _, p := range contiguous {
+					th, _ := p.Thresholds()
+					jobs = append(jobs, job{KindRandomContiguous, 0, p, fmt.Sprintf("raptor-k%d-contiguous-%s", rep.K, joinf(th, func(t int) string { return fmt.Sprint(t) }))})
+				}
+				for seed := uint64(1); seed <= uint64(plan.BaselineShuffles); seed++ {
+					p, err := phases.RandomShuffled(rep.Used.Sizes(), seed)
+					if err != nil {
+						return err
+					}
+					jobs = append(jobs, job{KindRandomShuffle, seed, p, fmt.Sprintf("raptor-k%d-shuffle-seed%d", rep.K, seed)})
+				}
+				for _, j := range jobs {
+					dir := filepath.Join(r.dir, j.dir)
+					if stop() && !finished(dir) {
+						res.Skipped = append(res.Skipped, fmt.Sprintf("p=%.2f K=%d %s %s", r.summary.SD, rep.K, j.kind, j.p))
 						continue
 					}
-					contiguous, err := phases.RandomContiguous(plan.Model.Depth, rep.K, seed)
+					fit, err := plan.fit(b, r.teacher, r.caches, j.p, 1, dir, progress)
 					if err != nil {
 						return err
 					}
-					shuffled, err := phases.RandomShuffled(rep.Contiguous.Sizes(), seed)
-					if err != nil {
-						return err
-					}
-					for _, c := range []struct {
-						kind string
-						p    phases.Partition
-					}{{KindRandomContiguous, contiguous}, {KindRandomShuffle, shuffled}} {
-						dir := filepath.Join(r.dir, fmt.Sprintf("raptor-k%d-%s-seed%d", rep.K, c.kind, seed))
-						if stop() && !finished(dir) {
-							res.Skipped = append(res.Skipped, fmt.Sprintf("p=%.2f K=%d %s seed %d", r.summary.SD, rep.K, c.kind, seed))
-							continue
-						}
-						fit, err := plan.fit(b, r.teacher, r.caches, c.p, dir, progress)
-						if err != nil {
-							return err
-						}
-						res.Baselines = append(res.Baselines, RaptorRun{SD: r.summary.SD, K: rep.K, Kind: c.kind, Seed: seed, Result: *fit})
-					}
+					res.Baselines = append(res.Baselines, RaptorRun{SD: r.summary.SD, K: rep.K, Kind: j.kind, Seed: j.seed, Partition: j.p.String(), Result: *fit})
 				}
 			}
 		}
 		return nil
 	}
 	compared := func(k int) bool { return slices.Contains(plan.BaselineKs, k) }
-	if err := maxCut(compared); err != nil {
+	first := func(seed uint64) bool { return seed == 1 }
+	if err := fitUsed(compared, first); err != nil {
 		return nil, err
 	}
 	for _, r := range runs {
-		swaps, err := cached(filepath.Join(r.dir, "swaps.json"), func() (*[]SwapRun, error) {
-			return plan.layerSwaps(b, r.teacher, r.summary, val, r.summary.SD)
+		if !slices.Contains(plan.swapSDs(), r.summary.SD) {
+			continue
+		}
+		set, err := cached(filepath.Join(r.dir, "single-swaps.json"), func() (*SwapSet, error) {
+			fmt.Fprintf(progress, "layer swaps: p=%.2f: all %d single swaps on %d images\n", r.summary.SD, plan.Model.Depth*(plan.Model.Depth-1), val.Len())
+			return SingleSwaps(b, r.teacher, r.summary.Phases, val, 256)
 		})
 		if err != nil {
 			return nil, err
 		}
-		res.Swaps = append(res.Swaps, *swaps...)
+		set.SD = r.summary.SD
+		res.Swaps = append(res.Swaps, *set)
 	}
-	if err := baselines(func(seed uint64) bool { return seed == 1 }); err != nil {
+	if err := baselines(); err != nil {
 		return nil, err
 	}
-	if err := maxCut(func(k int) bool { return !compared(k) }); err != nil {
+	if err := fitUsed(func(k int) bool { return !compared(k) }, first); err != nil {
 		return nil, err
 	}
-	if err := baselines(func(seed uint64) bool { return seed > 1 }); err != nil {
+	if err := fitUsed(func(int) bool { return true }, func(seed uint64) bool { return seed > 1 }); err != nil {
 		return nil, err
 	}
+	controls, err := cached(filepath.Join(runs[0].dir, "controls.json"), func() (*[]Control, error) {
+		return plan.controls(b, runs[0].teacher, probe, val, runs[0].summary.SD, progress)
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Controls = *controls
 	sort.SliceStable(res.Raptor, func(i, j int) bool {
-		if res.Raptor[i].SD != res.Raptor[j].SD {
-			return res.Raptor[i].SD < res.Raptor[j].SD
+		a, c := res.Raptor[i], res.Raptor[j]
+		if a.SD != c.SD {
+			return a.SD < c.SD
 		}
-		return res.Raptor[i].K < res.Raptor[j].K
+		if a.K != c.K {
+			return a.K < c.K
+		}
+		return a.Seed < c.Seed
 	})
 	return res, nil
+}
+
+// summarise measures a model's similarity matrix on the probe images and analyses its phases.
+func (p CIFARPlan) summarise(b backends.Backend, t *TrainedViT, probe *data.Dataset, sd float64, testLen int) (*TeacherSummary, error) {
+	w, per, err := SimilarityImages(b, t, probe, probe.Len())
+	if err != nil {
+		return nil, err
+	}
+	reports, err := AnalysePhasesWith(w, per, p.Ks, p.phaseOptions())
+	if err != nil {
+		return nil, err
+	}
+	n := t.Result.Spec.TestImages
+	if n == 0 || n > testLen {
+		n = testLen
+	}
+	s := &TeacherSummary{SD: sd, Accuracy: t.Result.TestAccuracy, TestImages: n, Steps: t.Result.Steps,
+		Dir: t.Dir, Similarity: w, Probe: probe.Len(), Phases: reports}
+	if n > 0 {
+		if iv, err := stats.Wilson(int(t.Result.TestAccuracy*float64(n)+0.5), n, stats.DefaultLevel); err == nil {
+			s.AccuracyCI = iv
+		}
+	}
+	return s, nil
+}
+
+// controls analyses the random-initialised model and the teacher's checkpoints along training.
+func (p CIFARPlan) controls(b backends.Backend, t *TrainedViT, probe, val *data.Dataset, sd float64, progress io.Writer) (*[]Control, error) {
+	out := []Control{}
+	type snapshot struct {
+		name string
+		step int
+		ctx  *context.Context
+	}
+	init := context.New()
+	if err := init.SetRNGStateFromSeed(t.Result.Spec.Seed); err != nil {
+		return nil, err
+	}
+	snaps := []snapshot{{"random init", 0, init.In(modelScope)}}
+	paths, steps := train.KeptCheckpoints(filepath.Join(t.Dir, "checkpoints"), keepSteps(milestoneFractions, t.Result.Steps))
+	for i, path := range paths {
+		ctx := context.New()
+		if _, err := train.LoadCheckpoint(ctx, path); err != nil {
+			return nil, err
+		}
+		snaps = append(snaps, snapshot{fmt.Sprintf("step %d of %d", steps[i], t.Result.Steps), steps[i], ctx.In(modelScope)})
+	}
+	snaps = append(snaps, snapshot{fmt.Sprintf("trained (%d steps)", t.Result.Steps), t.Result.Steps, t.Ctx})
+	opts := p.phaseOptions()
+	opts.NullReplicates = min(opts.NullReplicates, 49)
+	for _, s := range snaps {
+		fmt.Fprintf(progress, "controls: p=%.2f %s: similarity, phases, accuracy on %d images\n", sd, s.name, val.Len())
+		m := &TrainedViT{Model: t.Model, Ctx: s.ctx, Result: t.Result, Dir: t.Dir}
+		w, per, err := SimilarityImages(b, m, probe, probe.Len())
+		if err != nil {
+			return nil, err
+		}
+		reports, err := AnalysePhasesWith(w, per, p.Ks, opts)
+		if err != nil {
+			return nil, err
+		}
+		preds, labels, err := PredictViT(b, s.ctx, t.Model, val, 256)
+		if err != nil {
+			return nil, err
+		}
+		acc, err := stats.Proportion(correctOf(preds, labels), stats.DefaultLevel)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Control{Name: s.name, SD: sd, Step: s.step, Accuracy: acc, Similarity: w, Phases: reports})
+	}
+	return &out, nil
+}
+
+// correctOf marks the images whose prediction equals the label.
+func correctOf(preds, labels []int) []bool {
+	out := make([]bool, len(preds))
+	for i := range preds {
+		out[i] = i < len(labels) && preds[i] == labels[i]
+	}
+	return out
+}
+
+// PredictViT returns a trained classifier's top-1 class and the label of every image of ds
+// (normalised with the dataset's statistics, no augmentation).
+func PredictViT(b backends.Backend, ctx *context.Context, m *vit.Model, ds *data.Dataset, batchSize int) (preds, labels []int, err error) {
+	batches, err := datasetBatches(ds, batchSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	tctx, err := teacherContext(&TrainedViT{Model: m, Ctx: ctx})
+	if err != nil {
+		return nil, nil, err
+	}
+	identity := make([]int, m.Config.Depth)
+	for i := range identity {
+		identity[i] = i
+	}
+	return raptor.OrderPredictions(b, tctx, m, identity, batches)
 }
 
 // finished tells whether a Raptor fit folder holds its result.
@@ -244,77 +386,45 @@ func finished(dir string) bool {
 }
 
 // fit trains one Raptor with the plan's step counts.
-func (p CIFARPlan) fit(b backends.Backend, t *TrainedViT, caches *TeacherCaches, part phases.Partition, dir string, progress io.Writer) (*RaptorResult, error) {
+func (p CIFARPlan) fit(b backends.Backend, t *TrainedViT, caches *TeacherCaches, part phases.Partition, seed int64, dir string, progress io.Writer) (*RaptorResult, error) {
 	spec := DefaultRaptorSpec(part, p.RaptorSteps, p.RaptorSteps)
-	spec.Batch, spec.LR, spec.LayerScale = p.RaptorBatch, p.RaptorLR, p.RaptorLayerScale
+	spec.Batch, spec.LR, spec.LayerScale, spec.Seed = p.RaptorBatch, p.RaptorLR, p.RaptorLayerScale, seed
 	return FitRaptor(b, t, caches, spec, dir, progress)
 }
 
-// layerSwaps measures the plan's layer swaps on one teacher (see LayerSwaps).
-func (p CIFARPlan) layerSwaps(b backends.Backend, t *TrainedViT, s *TeacherSummary, val *data.Dataset, sd float64) (*[]SwapRun, error) {
-	runs, err := LayerSwaps(b, t, s.Phases, val, p.SwapTrials(), 256)
-	if err != nil {
-		return nil, err
-	}
-	for i := range *runs {
-		(*runs)[i].SD = sd
-	}
-	return runs, nil
+// RecipeNote is everything about the plan a rerun needs, in one line.
+func (p CIFARPlan) RecipeNote() string {
+	return fmt.Sprintf("Raptor: %d stage-1 steps per block + %d stage-2 steps, batch %d, lr %g, LayerScale init %g, %d seed(s), phases by %s; "+
+		"evaluation on %d test images; phases from %d probe images (%d bootstrap replicates, drift null %d replicates); "+
+		"random contiguous baselines: all when ≤ 50, else %d draws (cap %d), %d shuffles; swaps on p=%s",
+		p.RaptorSteps, p.RaptorSteps, p.RaptorBatch, p.RaptorLR, p.RaptorLayerScale, max(1, p.RaptorSeeds), p.phaseMethod(),
+		p.EvalImages(), p.ProbeImages, p.PhaseBootstrap, p.NullReplicates, max(10, p.BaselineDraws), p.BaselineMax, p.BaselineShuffles,
+		joinf(p.swapSDs(), func(f float64) string { return fmt.Sprintf("%.2f", f) }))
 }
 
-// LayerSwaps measures, without training, the teacher's accuracy on val when 1..3 of its layers
-// run the weights of another layer of the same max-cut phase (intra) or of another phase
-// (inter), on the K=3 phases of reports (or the largest K below 3), `trials` random draws each.
-func LayerSwaps(b backends.Backend, t *TrainedViT, reports []PhaseReport, val *data.Dataset, trials, batch int) (*[]SwapRun, error) {
-	var part phases.Partition
-	for _, rep := range reports {
-		if rep.K >= 2 && rep.K <= 3 {
-			part = rep.Contiguous
-		}
+func (p CIFARPlan) phaseMethod() string {
+	if p.PhaseMethod == "" {
+		return MethodBisection
 	}
-	out := []SwapRun{}
-	if part == nil {
-		return &out, nil
-	}
-	tctx, err := teacherContext(t)
-	if err != nil {
-		return nil, err
-	}
-	// Each evaluation needs its own pass over the images.
-	accuracy := func(order []int) (float64, error) {
-		batches, err := datasetBatches(val, batch)
-		if err != nil {
-			return 0, err
-		}
-		return raptor.OrderAccuracy(b, tctx, t.Model, order, batches)
-	}
-	identity := make([]int, t.Model.Config.Depth)
-	for i := range identity {
-		identity[i] = i
-	}
-	base, err := accuracy(identity)
-	if err != nil {
-		return nil, err
-	}
-	for _, kind := range []raptor.SwapKind{raptor.Intra, raptor.Inter} {
-		for n := 1; n <= 3; n++ {
-			orders, err := raptor.SwapOrders(part, kind, n, trials, uint64(n))
-			if err != nil {
-				continue // not enough eligible layers for n swaps of this kind
-			}
-			run := SwapRun{Kind: string(kind), N: n, Teacher: base}
-			for _, order := range orders {
-				acc, err := accuracy(order)
-				if err != nil {
-					return nil, err
-				}
-				run.Accuracy = append(run.Accuracy, acc)
-			}
-			out = append(out, run)
-		}
-	}
-	return &out, nil
+	return p.PhaseMethod
 }
+
+func (p CIFARPlan) phaseOptions() PhaseOptions {
+	return PhaseOptions{Method: p.phaseMethod(), NullReplicates: p.NullReplicates, BootstrapReplicates: p.PhaseBootstrap, Seed: 1}
+}
+
+// swapSDs are the teachers whose single swaps are measured: the lowest and the highest rate.
+func (p CIFARPlan) swapSDs() []float64 {
+	if len(p.SDRates) == 0 {
+		return nil
+	}
+	if p.SwapAllSD || len(p.SDRates) == 1 {
+		return p.SDRates
+	}
+	return []float64{p.SDRates[0], p.SDRates[len(p.SDRates)-1]}
+}
+
+var _ = strings.Join
 
 // cached returns the JSON value at path, or computes it, writes it atomically and returns it.
 func cached[T any](path string, compute func() (*T, error)) (*T, error) {

@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/blockrec/blockrec/lib/figures"
+	"github.com/blockrec/blockrec/lib/stats"
 )
 
 // NamedFigure is a figure with its stable file name, size and caption.
@@ -20,22 +21,8 @@ type NamedFigure struct {
 	Caption string
 }
 
-// meanStd returns the mean and the (population) standard deviation.
-func meanStd(xs []float64) (float64, float64) {
-	if len(xs) == 0 {
-		return math.NaN(), math.NaN()
-	}
-	m := 0.0
-	for _, x := range xs {
-		m += x
-	}
-	m /= float64(len(xs))
-	v := 0.0
-	for _, x := range xs {
-		v += (x - m) * (x - m)
-	}
-	return m, math.Sqrt(v / float64(len(xs)))
-}
+// meanStd returns the mean and the sample standard deviation (n − 1).
+func meanStd(xs []float64) (float64, float64) { return stats.MeanSD(xs) }
 
 // meanR2 averages a token group's R² over layers (ignoring empty groups, marked -1).
 func meanR2(r2 [][]float64, col int) float64 {
@@ -49,7 +36,7 @@ func meanR2(r2 [][]float64, col int) float64 {
 	return m
 }
 
-// sweepK returns the sorted K values of the max-cut Raptor runs.
+// sweepK returns the sorted K values of the Raptor runs.
 func (r *CIFARResults) sweepK() []int {
 	seen := map[int]bool{}
 	for _, run := range r.Raptor {
@@ -63,6 +50,7 @@ func (r *CIFARResults) sweepK() []int {
 	return ks
 }
 
+// raptorAt is the first-seed Raptor run at (sd, k).
 func (r *CIFARResults) raptorAt(sd float64, k int) *RaptorRun {
 	for i := range r.Raptor {
 		if r.Raptor[i].SD == sd && r.Raptor[i].K == k {
@@ -72,88 +60,183 @@ func (r *CIFARResults) raptorAt(sd float64, k int) *RaptorRun {
 	return nil
 }
 
-// teacherOnEvalImages is the teacher's accuracy on the images its Raptor runs were scored on (the
-// first Raptor run at that rate says; all share the images) and their number; without a Raptor run
-// it is the teacher's own test accuracy and 0 images.
-func (r *CIFARResults) teacherOnEvalImages(t TeacherSummary) (float64, int) {
-	for _, run := range r.Raptor {
-		if run.SD == t.SD && run.Result.TeacherAccuracy > 0 {
-			return run.Result.TeacherAccuracy, run.Result.ValImages
-		}
-	}
-	return t.Accuracy, 0
+func (r *CIFARResults) sds() []float64 {
+	return pluck(r.Teachers, func(t TeacherSummary) float64 { return t.SD })
 }
 
-// Figures builds every figure of notebook 01 from the results. Titles name the dataset.
-func (r *CIFARResults) Figures() ([]NamedFigure, error) {
-	ds := r.Dataset
-	var out []NamedFigure
-	var sds []float64
-	for _, t := range r.Teachers {
-		sds = append(sds, t.SD)
-	}
-
-	// Fig. 4C: accuracy against the SD rate, teacher and Raptor per K.
-	// The teacher is scored on the same images as Raptor, so the two lines share one denominator.
-	evalImages := 0
-	acc := []figures.Series{{Label: "teacher ViT", X: sds, Y: pluck(r.Teachers, func(t TeacherSummary) float64 {
-		a, n := r.teacherOnEvalImages(t)
-		evalImages = max(evalImages, n)
-		return a * 100
-	})}}
-	for _, k := range r.sweepK() {
-		s := figures.Series{Label: fmt.Sprintf("Raptor K=%d", k)}
-		for _, sd := range sds {
-			if run := r.raptorAt(sd, k); run != nil {
-				s.X, s.Y = append(s.X, sd), append(s.Y, run.Result.Accuracy*100)
-			}
+// proportionSeries is a series of per-image 0/1 (or seed-averaged) values per x, as % with the
+// Wilson interval over images (the rounded count of successes).
+func proportionSeries(label string, xs []float64, values [][]float64) figures.Series {
+	s := figures.Series{Label: label}
+	for i, v := range values {
+		if len(v) == 0 {
+			continue
 		}
-		acc = append(acc, s)
-	}
-	out = append(out, NamedFigure{Name: "01_accuracy_vs_sd", W: 14 * vg.Centimeter, H: 10 * vg.Centimeter,
-		Figure:  figures.Lines("Accuracy vs stochastic depth ("+ds+")", "uniform stochastic-depth rate p", "top-1 accuracy (%)", acc...),
-		Caption: fmt.Sprintf("Test accuracy of the teacher ViTs and of Raptor (max-cut phases), both on the same %d test images, against the uniform stochastic-depth rate (paper Fig. 4C).", evalImages)})
-
-	// Fig. 4A: similarity matrices with max-cut boundaries, one per SD.
-	kShow := 3
-	var maps []*plot.Plot
-	for _, t := range r.Teachers {
-		var bounds []int
-		for _, rep := range t.Phases {
-			if rep.K == kShow || (rep.K < kShow && rep.K == len(t.Phases)) {
-				bounds, _ = rep.Contiguous.Thresholds()
-			}
-		}
-		p, err := figures.Heatmap(t.Similarity, figures.HeatmapOptions{Title: fmt.Sprintf("p = %.2f (acc %.1f%%)", t.SD, t.Accuracy*100),
-			OneBased: true, Boundaries: bounds, ColorBarLabel: "1 − cos"})
+		m := mean(v)
+		iv, err := stats.Wilson(int(math.Round(m*float64(len(v)))), len(v), stats.DefaultLevel)
 		if err != nil {
-			return nil, err
+			continue
 		}
-		maps = append(maps, p)
+		s.X, s.Y = append(s.X, xs[i]), append(s.Y, 100*m)
+		s.Lo, s.Hi = append(s.Lo, 100*min(iv.Lo, m)), append(s.Hi, 100*max(iv.Hi, m))
 	}
-	out = append(out, NamedFigure{Name: "01_similarity_vs_sd", Figure: figures.Panel(len(maps), maps...),
-		W: vg.Length(len(maps)) * 9 * vg.Centimeter, H: 9 * vg.Centimeter,
-		Caption: fmt.Sprintf("Layer-layer dissimilarity (CLS + mean patch, 1 − cos, %s test images) per stochastic-depth rate; red dashed lines: contiguous max-cut boundaries for K=%d (paper Fig. 4A).", ds, kShow)})
+	return s
+}
 
-	// Are the phases real? Block index against the smooth-drift null model.
-	var blockIdx, driftIdx []float64
+func (r *CIFARResults) evalImages() int {
+	for _, run := range r.Raptor {
+		if len(run.Result.Labels) > 0 {
+			return len(run.Result.Labels)
+		}
+	}
+	return 0
+}
+
+// FigureAccuracyVsSD is paper Fig. 4C: the teachers' and Raptor's accuracy (every K) against the
+// SD rate, on the same evaluation images, with 95% Wilson intervals.
+func FigureAccuracyVsSD(r *CIFARResults) (NamedFigure, bool) {
+	sds := r.sds()
+	var teacher [][]float64
+	for _, sd := range sds {
+		teacher = append(teacher, r.teacherCorrect(sd))
+	}
+	series := []figures.Series{proportionSeries("teacher ViT", sds, teacher)}
+	for _, k := range r.sweepK() {
+		var v [][]float64
+		for _, sd := range sds {
+			v = append(v, r.raptorCorrect(sd, k))
+		}
+		series = append(series, proportionSeries(fmt.Sprintf("Raptor K=%d", k), sds, v))
+	}
+	if len(series[0].X) == 0 {
+		return NamedFigure{}, false
+	}
+	p := figures.Lines("Accuracy vs stochastic depth ("+r.Dataset+")", "uniform stochastic-depth rate p", "top-1 accuracy (%)", series...)
+	return NamedFigure{Name: "01_accuracy_vs_sd", W: 14 * vg.Centimeter, H: 10 * vg.Centimeter, Figure: p,
+		Caption: fmt.Sprintf("Test accuracy of the teacher ViTs and of Raptor (%s phases, K = %s), all on the same %d test images, against the uniform stochastic-depth rate (paper Fig. 4C); bars: 95%% Wilson intervals over images.",
+			r.Method, joinf(r.sweepK(), func(k int) string { return fmt.Sprint(k) }), r.evalImages())}, true
+}
+
+// shownK is the K whose boundaries the matrices show: 3, or the largest K below it.
+func (r *CIFARResults) shownK(t TeacherSummary) *PhaseReport {
+	var best *PhaseReport
+	for i := range t.Phases {
+		if k := t.Phases[i].K; k <= 3 && (best == nil || k > best.K) {
+			best = &t.Phases[i]
+		}
+	}
+	return best
+}
+
+// FigureSimilarityVsSD is paper Fig. 4A: each teacher's layer-layer dissimilarity on one colour
+// scale, with the K=3 contiguous max-cut boundaries.
+func FigureSimilarityVsSD(r *CIFARResults) (NamedFigure, bool) {
+	f, err := similarityFigure(r)
+	return f, err == nil && len(r.Teachers) > 0
+}
+
+func similarityFigure(r *CIFARResults) (NamedFigure, error) {
+	var tiles []figures.HeatmapTile
+	k := 0
 	for _, t := range r.Teachers {
-		for _, rep := range t.Phases {
-			if rep.K == kShow || (rep.K < kShow && rep.K == len(t.Phases)) {
-				blockIdx, driftIdx = append(blockIdx, rep.BlockIndex), append(driftIdx, rep.DriftBlockIndex)
+		tile := figures.HeatmapTile{M: t.Similarity, Title: fmt.Sprintf("p = %.2f (acc %.1f%% %s)", t.SD, 100*t.Accuracy, pctInterval(t.AccuracyCI))}
+		if rep := r.shownK(t); rep != nil {
+			tile.Boundaries, _ = rep.Contiguous.Thresholds()
+			k = rep.K
+		}
+		tiles = append(tiles, tile)
+	}
+	fig, _, err := figures.HeatmapPanel(len(tiles), tiles, figures.HeatmapOptions{OneBased: true, ColorBarLabel: "Σ of two 1 − cos"})
+	if err != nil {
+		return NamedFigure{}, err
+	}
+	return NamedFigure{Name: "01_similarity_vs_sd", Figure: fig, W: vg.Length(len(tiles)) * 8 * vg.Centimeter, H: 8 * vg.Centimeter,
+		Caption: fmt.Sprintf("Layer-layer dissimilarity W_ij = mean over %d probe images of (1 − cos) of the CLS token plus (1 − cos) of the mean patch token (0 ≤ W ≤ 4; one colour scale for all panels), per stochastic-depth rate; red dashed lines: contiguous max-cut boundaries for K=%d (paper Fig. 4A). Titles: teacher test accuracy with its 95%% Wilson interval.",
+			r.Teachers[0].Probe, k)}, nil
+}
+
+func pctInterval(iv stats.Interval) string {
+	if iv.Level == 0 {
+		return ""
+	}
+	return fmt.Sprintf("[%.1f, %.1f]", 100*iv.Lo, 100*iv.Hi)
+}
+
+// FigureBlockIndexVsSD is the block index of the contiguous max-cut phases (every K ≥ 2) against
+// the SD rate, with bootstrap intervals over probe images, and the random-init control.
+func FigureBlockIndexVsSD(r *CIFARResults) (NamedFigure, bool) {
+	sds := r.sds()
+	var series []figures.Series
+	for _, k := range r.sweepK() {
+		if k < 2 {
+			continue
+		}
+		s := figures.Series{Label: fmt.Sprintf("K=%d", k)}
+		for _, t := range r.Teachers {
+			if rep := phaseAt(t, k); rep != nil && rep.BlockIndexCI != nil {
+				s.X, s.Y = append(s.X, t.SD), append(s.Y, rep.BlockIndex)
+				s.Lo, s.Hi = append(s.Lo, min(rep.BlockIndexCI.Lo, rep.BlockIndex)), append(s.Hi, max(rep.BlockIndexCI.Hi, rep.BlockIndex))
 			}
 		}
+		if len(s.X) > 0 {
+			series = append(series, s)
+		}
 	}
-	if len(blockIdx) == len(sds) {
-		out = append(out, NamedFigure{Name: "01_block_index_vs_sd", W: 14 * vg.Centimeter, H: 10 * vg.Centimeter,
-			Figure: figures.Lines("Block structure vs smooth drift ("+ds+")", "uniform stochastic-depth rate p", "block index: within / between (lower = blockier)",
-				figures.Series{Label: "max-cut phases", X: sds, Y: blockIdx}, figures.Series{Label: "same phases, smooth-drift matrix", X: sds, Y: driftIdx}),
-			Caption: "Block-structure index of the max-cut phases on the measured matrix and on its smooth-drift baseline (each diagonal replaced by its mean). Phases are real only where the first curve lies clearly below the second."})
+	if len(r.Controls) > 0 {
+		c := r.Controls[0]
+		s := figures.Series{Label: "random init (K=3)", PointsOnly: true}
+		if rep := controlPhase(c, 3); rep != nil && rep.BlockIndexCI != nil {
+			s.X, s.Y = []float64{c.SD}, []float64{rep.BlockIndex}
+			s.Lo, s.Hi = []float64{min(rep.BlockIndexCI.Lo, rep.BlockIndex)}, []float64{max(rep.BlockIndexCI.Hi, rep.BlockIndex)}
+			series = append(series, s)
+		}
 	}
+	if len(series) == 0 {
+		return NamedFigure{}, false
+	}
+	_ = sds
+	p := figures.Lines("Block structure vs stochastic depth ("+r.Dataset+")", "uniform stochastic-depth rate p", "block index: mean within / mean between (lower = blockier)", series...)
+	return NamedFigure{Name: "01_block_index_vs_sd", W: 14 * vg.Centimeter, H: 10 * vg.Centimeter, Figure: p,
+		Caption: "Block index of the contiguous max-cut phases (mean dissimilarity inside phases / between phases) per K against the stochastic-depth rate; bars: 95% percentile-bootstrap intervals over probe images (phases re-found on every replicate). Whether the phases are more than a smooth drift is the warped-drift null test in the conclusion."}, true
+}
 
-	// Fig. 4B: layer-wise R² (averaged over layers) vs SD, one panel per token type, with the
-	// copy-the-embedding baseline.
-	var r2Panels []*plot.Plot
+// FigureBoundaryStability shows, per teacher, how often each boundary is chosen at K=3 (or the
+// largest K below) over bootstrap replicates of the probe images: phase stability.
+func FigureBoundaryStability(r *CIFARResults) (NamedFigure, bool) {
+	var series []figures.Series
+	k := 0
+	for _, t := range r.Teachers {
+		rep := r.shownK(t)
+		if rep == nil || rep.Stability == nil || rep.K < 2 {
+			continue
+		}
+		k = rep.K
+		s := figures.Series{Label: fmt.Sprintf("p=%.2f", t.SD)}
+		for i, share := range rep.Stability.BoundaryShare {
+			s.X, s.Y = append(s.X, float64(i+1)+0.5), append(s.Y, share)
+		}
+		series = append(series, s)
+	}
+	if len(series) == 0 {
+		return NamedFigure{}, false
+	}
+	p := figures.Lines(fmt.Sprintf("Phase stability, K=%d (%s)", k, r.Dataset), "boundary between layers ℓ and ℓ+1 (at ℓ + ½)", "share of bootstrap replicates choosing it", series...)
+	if err := figures.WithYRange(p, 0, 1); err != nil {
+		return NamedFigure{}, false
+	}
+	reps := 0
+	if rep := r.shownK(r.Teachers[0]); rep != nil && rep.Stability != nil {
+		reps = rep.Stability.Replicates
+	}
+	return NamedFigure{Name: "01_phase_stability", W: 14 * vg.Centimeter, H: 10 * vg.Centimeter, Figure: p,
+		Caption: fmt.Sprintf("How often each boundary of the contiguous max-cut phases (K=%d) is chosen when the %d probe images are resampled with replacement (%d replicates): a stable phase structure puts shares near 1 at its boundaries and near 0 elsewhere.", k, r.Teachers[0].Probe, reps)}, true
+}
+
+// FigureR2VsSD is paper Fig. 4B: the layer-wise R² (overcomplete's r2_score, mean over layers
+// 1..L) of Raptor against the teacher per K, for CLS and patch tokens, with the copy-a₀ baseline.
+func FigureR2VsSD(r *CIFARResults) (NamedFigure, bool) {
+	sds := r.sds()
+	var panels []*plot.Plot
 	for _, col := range []int{ColCLS, ColPatches} {
 		name := map[int]string{ColCLS: "CLS token", ColPatches: "patch tokens"}[col]
 		var series []figures.Series
@@ -166,8 +249,11 @@ func (r *CIFARResults) Figures() ([]NamedFigure, error) {
 			}
 			series = append(series, s)
 		}
-		base := figures.Series{Label: "copy a_0 to every layer"}
+		base := figures.Series{Label: "copy $a_0$ to every layer"}
 		for _, sd := range sds {
+			if len(r.sweepK()) == 0 {
+				break
+			}
 			if rr := r.raptorAt(sd, r.sweepK()[0]); rr != nil && rr.Result.CopyR2 != nil {
 				base.X, base.Y = append(base.X, sd), append(base.Y, meanR2(rr.Result.CopyR2, col))
 			}
@@ -175,115 +261,232 @@ func (r *CIFARResults) Figures() ([]NamedFigure, error) {
 		if len(base.X) > 0 {
 			series = append(series, base)
 		}
-		p := figures.Lines(name, "uniform stochastic-depth rate p", "R² averaged over layers 1..L", series...)
-		p.Legend.Top, p.Legend.Left = false, true // the lowest curve is the baseline: keep the legend off the others
-		r2Panels = append(r2Panels, p)
+		p := figures.Lines(name, "uniform stochastic-depth rate p", "$R^2$ averaged over layers 1..L", series...)
+		figures.Math(p)
+		panels = append(panels, p)
 	}
-	out = append(out, NamedFigure{Name: "01_r2_vs_sd", W: 24 * vg.Centimeter, H: 10 * vg.Centimeter,
-		Figure:  figures.Panel(2, r2Panels...),
-		Caption: "Layer-wise R² between Raptor's and the teacher's hidden states (mean over layers 1..L), for the CLS token (left) and the patch tokens (right), per K, against the stochastic-depth rate (paper Fig. 4B); the baseline copies the embedding a_0 to every layer. Data: " + ds + "."})
+	if len(r.Raptor) == 0 {
+		return NamedFigure{}, false
+	}
+	return NamedFigure{Name: "01_r2_vs_sd", W: 24 * vg.Centimeter, H: 10 * vg.Centimeter, Figure: figures.Panel(2, panels...),
+		Caption: fmt.Sprintf("Layer-wise R² (overcomplete's r2_score, as the released trainer) between Raptor's and the teacher's hidden states, mean over layers 1..L, for the CLS token (left) and the patch tokens (right), per K, against the stochastic-depth rate (paper Fig. 4B), on %d test images; the baseline copies the embedding a₀ to every layer. Single fits (no interval on R² yet: the per-image agreement figure carries the intervals).", r.evalImages())}, true
+}
 
-	// Fig. 3: max-cut vs random phases.
-	if len(r.Baselines) > 0 {
-		var cats []string
-		groups := []figures.BarGroup{{Label: "max-cut"}, {Label: "random contiguous"}, {Label: "random shuffle"}}
-		for _, k := range r.sweepK() {
-			mc := r.raptorAt(r.BaselineSD, k)
-			accs := map[string][]float64{}
-			for _, b := range r.Baselines {
-				if b.K == k {
-					accs[b.Kind] = append(accs[b.Kind], b.Result.Accuracy*100)
+// FigureR2PerLayer is the R² of every layer (patch tokens) for each K on the baseline teacher,
+// as the paper shows it.
+func FigureR2PerLayer(r *CIFARResults) (NamedFigure, bool) {
+	var series []figures.Series
+	for _, k := range r.sweepK() {
+		run := r.raptorAt(r.BaselineSD, k)
+		if run == nil {
+			continue
+		}
+		s := figures.Series{Label: fmt.Sprintf("K=%d", k)}
+		for l, row := range run.Result.R2 {
+			if row[ColPatches] != -1 {
+				s.X, s.Y = append(s.X, float64(l+1)), append(s.Y, row[ColPatches])
+			}
+		}
+		series = append(series, s)
+	}
+	if len(series) == 0 {
+		return NamedFigure{}, false
+	}
+	p := figures.Lines(fmt.Sprintf("R² per layer, teacher p=%.2f (%s)", r.BaselineSD, r.Dataset), "layer ℓ", "$R^2$ of patch tokens", series...)
+	figures.Math(p)
+	return NamedFigure{Name: "01_r2_per_layer", W: 14 * vg.Centimeter, H: 10 * vg.Centimeter, Figure: p,
+		Caption: fmt.Sprintf("R² (overcomplete's r2_score) of Raptor's patch tokens against the teacher's at every layer, per K, teacher p=%.2f, %d test images; single fits.", r.BaselineSD, r.evalImages())}, true
+}
+
+// FigureAgreementVsSD is the share of images on which Raptor predicts the teacher's class, per K,
+// against the SD rate, with 95% Wilson intervals: a lower-variance fidelity measure than accuracy.
+func FigureAgreementVsSD(r *CIFARResults) (NamedFigure, bool) {
+	sds := r.sds()
+	var series []figures.Series
+	for _, k := range r.sweepK() {
+		var v [][]float64
+		for _, sd := range sds {
+			v = append(v, r.raptorAgree(sd, k))
+		}
+		if s := proportionSeries(fmt.Sprintf("Raptor K=%d", k), sds, v); len(s.X) > 0 {
+			series = append(series, s)
+		}
+	}
+	if len(series) == 0 {
+		return NamedFigure{}, false
+	}
+	p := figures.Lines("Agreement with the teacher ("+r.Dataset+")", "uniform stochastic-depth rate p", "images with the teacher's class (%)", series...)
+	return NamedFigure{Name: "01_agreement_vs_sd", W: 14 * vg.Centimeter, H: 10 * vg.Centimeter, Figure: p,
+		Caption: fmt.Sprintf("Share of the %d test images on which Raptor's top-1 class (through the teacher's head) equals the teacher's, per K, against the stochastic-depth rate; bars: 95%% Wilson intervals.", r.evalImages())}, true
+}
+
+// FigureMaxCutVsRandom is paper Fig. 3: Raptor's accuracy with the plan's phases against every (or
+// ≥ 10 random) contiguous partitions and shuffled partitions, per K, with 95% intervals.
+func FigureMaxCutVsRandom(r *CIFARResults) (NamedFigure, bool) {
+	groups := []figures.BarGroup{{Label: r.Method + " phases"}, {Label: "random contiguous (mean)"}, {Label: "random shuffle (mean)"}}
+	var cats []string
+	for _, set := range r.BaselineSets {
+		mc := r.raptorCorrect(r.BaselineSD, set.K)
+		rc, _ := r.baselineCorrect(set.K, KindRandomContiguous)
+		rs, _ := r.baselineCorrect(set.K, KindRandomShuffle)
+		if mc == nil || rc == nil || rs == nil {
+			continue
+		}
+		cats = append(cats, fmt.Sprintf("K=%d", set.K))
+		for gi, v := range [][]float64{mc, rc, rs} {
+			m := mean(v)
+			e, err := stats.Bootstrap(len(v), claimReps, claimSeed, stats.DefaultLevel, func(idx []int) float64 {
+				t := 0.0
+				for _, i := range idx {
+					t += v[i]
 				}
+				return t / float64(len(idx))
+			})
+			lo, hi := m, m
+			if err == nil {
+				lo, hi = min(e.CI.Lo, m), max(e.CI.Hi, m)
 			}
-			if k < 2 || mc == nil || len(accs[KindRandomContiguous]) == 0 || len(accs[KindRandomShuffle]) == 0 {
-				continue // not run, or skipped by the time budget
-			}
-			cats = append(cats, fmt.Sprintf("K=%d", k))
-			groups[0].Values, groups[0].Err = append(groups[0].Values, mc.Result.Accuracy*100), append(groups[0].Err, 0)
-			for gi, kind := range []string{KindRandomContiguous, KindRandomShuffle} {
-				m, s := meanStd(accs[kind])
-				groups[gi+1].Values, groups[gi+1].Err = append(groups[gi+1].Values, m), append(groups[gi+1].Err, s)
-			}
-		}
-		if len(cats) > 0 {
-			out = append(out, NamedFigure{Name: "01_maxcut_vs_random", W: 14 * vg.Centimeter, H: 10 * vg.Centimeter,
-				Figure:  figures.Bars(fmt.Sprintf("Phase assignment, teacher p=%.2f (%s)", r.BaselineSD, ds), "Raptor blocks", "top-1 accuracy (%)", cats, groups...),
-				Caption: fmt.Sprintf("Raptor accuracy with max-cut phases vs random contiguous and random shuffled phases (mean ± std over %d seeds; paper Fig. 3).", r.baselineSeeds())})
+			groups[gi].Values = append(groups[gi].Values, 100*m)
+			groups[gi].Lo, groups[gi].Hi = append(groups[gi].Lo, 100*lo), append(groups[gi].Hi, 100*hi)
 		}
 	}
+	if len(cats) == 0 {
+		return NamedFigure{}, false
+	}
+	var how []string
+	for _, s := range r.BaselineSets {
+		n := fmt.Sprintf("%d random", s.Contiguous)
+		if s.Exhaustive {
+			n = fmt.Sprintf("all %d", s.Contiguous)
+		}
+		how = append(how, fmt.Sprintf("K=%d: %s contiguous, %d shuffles", s.K, n, s.Shuffles))
+	}
+	p := figures.Bars(fmt.Sprintf("Phase assignment, teacher p=%.2f (%s)", r.BaselineSD, r.Dataset), "Raptor blocks", "top-1 accuracy (%)", cats, groups...)
+	return NamedFigure{Name: "01_maxcut_vs_random", W: 14 * vg.Centimeter, H: 10 * vg.Centimeter, Figure: p,
+		Caption: fmt.Sprintf("Raptor accuracy with the %s phases vs random contiguous and random shuffled phases (paper Fig. 3; %s), on the same %d test images; whiskers: 95%% bootstrap intervals over images (of the per-image mean over fits for the random ones).",
+			r.Method, strings.Join(how, "; "), r.evalImages())}, true
+}
 
-	// Layer swap: intra vs inter phase, for the lowest and highest SD rate; only the numbers of
-	// swapped layers that every setting could draw are shown.
+// FigureLayerSwap is the accuracy drop of every single layer swap against |ℓ − o|, same-phase and
+// cross-phase swaps apart, per swap teacher, with 95% Wilson intervals of the swapped accuracy.
+func FigureLayerSwap(r *CIFARResults) (NamedFigure, bool) {
+	var series []figures.Series
+	for _, set := range r.Swaps {
+		base := mean(correctness(set.Teacher, set.Labels))
+		for _, same := range []bool{true, false} {
+			s := figures.Series{Label: fmt.Sprintf("p=%.2f, %s", set.SD, map[bool]string{true: "same phase", false: "other phase"}[same]), PointsOnly: true}
+			for _, sw := range set.Swaps {
+				if sw.SamePhase != same {
+					continue
+				}
+				c := correctness(sw.Predictions, set.Labels)
+				m := mean(c)
+				iv, err := stats.Wilson(int(math.Round(m*float64(len(c)))), len(c), stats.DefaultLevel)
+				if err != nil {
+					continue
+				}
+				// Jitter same-phase and other-phase points apart so both stay visible.
+				dx := map[bool]float64{true: -0.12, false: 0.12}[same]
+				d := 100 * (base - m)
+				s.X, s.Y = append(s.X, math.Abs(float64(sw.Layer-sw.Source))+dx), append(s.Y, d)
+				s.Lo, s.Hi = append(s.Lo, min(d, 100*(base-iv.Hi))), append(s.Hi, max(d, 100*(base-iv.Lo)))
+			}
+			if len(s.X) > 0 {
+				series = append(series, s)
+			}
+		}
+	}
+	if len(series) == 0 {
+		return NamedFigure{}, false
+	}
+	p := figures.Lines("Single layer swaps without training ("+r.Dataset+")", "distance |ℓ − o| between the layer and the layer whose weights it runs", "accuracy drop (points)", series...)
+	var fits []string
+	for _, set := range r.Swaps {
+		if fit, ok := set.Regression(); ok {
+			fits = append(fits, fmt.Sprintf("p=%.2f: drop = %.1f + %.1f·|ℓ−o| %+.1f·same (points; same-phase 95%% CI [%.1f, %.1f])",
+				set.SD, 100*fit.Coef[0].Value, 100*fit.Coef[1].Value, 100*fit.Coef[2].Value, 100*fit.Coef[2].CI.Lo, 100*fit.Coef[2].CI.Hi))
+		}
+	}
+	chance := ""
 	if len(r.Swaps) > 0 {
-		settings := []struct {
-			kind string
-			sd   float64
-		}{}
-		for _, kind := range []string{"intra", "inter"} {
-			settings = append(settings, struct {
-				kind string
-				sd   float64
-			}{kind, sds[0]})
-			if len(sds) > 1 {
-				settings = append(settings, struct {
-					kind string
-					sd   float64
-				}{kind, sds[len(sds)-1]})
+		chance = fmt.Sprintf(" Zero drop is the unswapped teacher; chance level is a drop of about %.0f points on p=%.2f.", 100*mean(correctness(r.Swaps[0].Teacher, r.Swaps[0].Labels))-100.0/float64(max(2, numClasses(r.Swaps[0].Labels))), r.Swaps[0].SD)
+	}
+	return NamedFigure{Name: "01_layer_swap", W: 16 * vg.Centimeter, H: 10 * vg.Centimeter, Figure: p,
+		Caption: fmt.Sprintf("Accuracy drop when layer ℓ runs the weights of layer o (every ℓ ≠ o), against |ℓ − o|, for swaps inside one phase of K=3 and across phases, on %d test images; bars: 95%% Wilson intervals. Least-squares fits: %s.%s",
+			len(r.Swaps[0].Labels), strings.Join(fits, "; "), chance)}, true
+}
+
+func numClasses(labels []int) int {
+	m := 0
+	for _, l := range labels {
+		m = max(m, l+1)
+	}
+	return m
+}
+
+// FigureTrainingControls is paper Fig. 13's question: how block structure and accuracy grow along
+// training, from random initialisation to the trained teacher, with 95% intervals.
+func FigureTrainingControls(r *CIFARResults) (NamedFigure, bool) {
+	if len(r.Controls) < 2 {
+		return NamedFigure{}, false
+	}
+	steps := make([]float64, len(r.Controls))
+	acc := figures.Series{Label: "test accuracy"}
+	for i, c := range r.Controls {
+		steps[i] = float64(c.Step)
+		acc.X, acc.Y = append(acc.X, steps[i]), append(acc.Y, 100*c.Accuracy.Value)
+		acc.Lo, acc.Hi = append(acc.Lo, 100*c.Accuracy.CI.Lo), append(acc.Hi, 100*c.Accuracy.CI.Hi)
+	}
+	var bi []figures.Series
+	for _, k := range r.sweepK() {
+		if k < 2 {
+			continue
+		}
+		s := figures.Series{Label: fmt.Sprintf("K=%d", k)}
+		for i, c := range r.Controls {
+			if rep := controlPhase(c, k); rep != nil && rep.BlockIndexCI != nil {
+				s.X, s.Y = append(s.X, steps[i]), append(s.Y, rep.BlockIndex)
+				s.Lo, s.Hi = append(s.Lo, min(rep.BlockIndexCI.Lo, rep.BlockIndex)), append(s.Hi, max(rep.BlockIndexCI.Hi, rep.BlockIndex))
 			}
 		}
-		find := func(kind string, sd float64, n int) *SwapRun {
-			for i, sw := range r.Swaps {
-				if sw.Kind == kind && sw.N == n && sw.SD == sd {
-					return &r.Swaps[i]
-				}
-			}
-			return nil
-		}
-		groups := make([]figures.BarGroup, len(settings))
-		for i, st := range settings {
-			groups[i].Label = fmt.Sprintf("%s-phase, p=%.2f", st.kind, st.sd)
-		}
-		var cats []string
-		for n := 1; n <= 3; n++ {
-			complete := true
-			for _, st := range settings {
-				complete = complete && find(st.kind, st.sd, n) != nil
-			}
-			if !complete {
-				continue
-			}
-			cats = append(cats, fmt.Sprintf("%d layer(s)", n))
-			for i, st := range settings {
-				m, sd := meanStd(find(st.kind, st.sd, n).Accuracy)
-				groups[i].Values, groups[i].Err = append(groups[i].Values, m*100), append(groups[i].Err, sd*100)
-			}
-		}
-		if len(cats) > 0 {
-			out = append(out, NamedFigure{Name: "01_layer_swap", W: 15 * vg.Centimeter, H: 10 * vg.Centimeter,
-				Figure:  figures.Bars("Layer swap without training ("+ds+")", "layers replaced", "top-1 accuracy (%)", cats, groups...),
-				Caption: "Teacher accuracy when 1-3 layers run the weights of another layer of the same max-cut phase (intra) or of another phase (inter); mean ± std over random draws."})
+		if len(s.X) > 0 {
+			bi = append(bi, s)
 		}
 	}
-	// Every caption names the data set and the scale it was made from.
+	left := figures.Lines(fmt.Sprintf("Block structure along training, p=%.2f", r.Controls[0].SD), "training step (0 = random init)", "block index (lower = blockier)", bi...)
+	right := figures.Lines("Accuracy along training", "training step (0 = random init)", "top-1 accuracy (%)", acc)
+	return NamedFigure{Name: "01_training_controls", W: 24 * vg.Centimeter, H: 10 * vg.Centimeter, Figure: figures.Panel(2, left, right),
+		Caption: fmt.Sprintf("The teacher p=%.2f at random initialisation, at checkpoints kept along training and trained: block index of the contiguous max-cut phases per K (left; 95%% bootstrap intervals over probe images) and test accuracy (right; 95%% Wilson intervals on %d images) (paper Fig. 13's question).", r.Controls[0].SD, r.Controls[0].Accuracy.N)}, true
+}
+
+// Figures builds every figure of notebook 01 from the results (each also on its own: the
+// Figure* functions). Captions name the data set and the scale.
+func (r *CIFARResults) Figures() ([]NamedFigure, error) {
+	var out []NamedFigure
+	if _, err := similarityFigure(r); err != nil {
+		return nil, err
+	}
+	for _, f := range []func(*CIFARResults) (NamedFigure, bool){FigureSimilarityVsSD, FigureAccuracyVsSD, FigureBlockIndexVsSD, FigureBoundaryStability,
+		FigureR2VsSD, FigureR2PerLayer, FigureAgreementVsSD, FigureMaxCutVsRandom, FigureLayerSwap, FigureTrainingControls} {
+		if fig, ok := f(r); ok {
+			out = append(out, fig)
+		}
+	}
 	for i := range out {
-		if !strings.Contains(out[i].Caption, ds) {
-			out[i].Caption += " Data: " + ds + "."
-		}
-		if r.Scale != "" {
-			out[i].Caption += " Scale: " + r.Scale + "."
-		}
+		out[i].Caption = r.captioned(out[i].Caption)
 	}
 	return out, nil
 }
 
-func (r *CIFARResults) baselineSeeds() int {
-	max := 0
-	for _, b := range r.Baselines {
-		if int(b.Seed) > max {
-			max = int(b.Seed)
-		}
+// captioned appends the data set and scale to a caption that does not name them.
+func (r *CIFARResults) captioned(c string) string {
+	if !strings.Contains(c, r.Dataset) {
+		c += " Data: " + r.Dataset + "."
 	}
-	return max
+	if r.Scale != "" {
+		c += " Scale: " + r.Scale + "."
+	}
+	return c
 }
 
 func pluck[T any](xs []T, f func(T) float64) []float64 {
@@ -294,136 +497,46 @@ func pluck[T any](xs []T, f func(T) float64) []float64 {
 	return out
 }
 
-// Conclusion states, from the numbers, what this run says about the paper's CIFAR claims.
+// Conclusion states, from the numbers, what this run says about the paper's CIFAR claims: every
+// claim row with its interval and computed verdict.
 func (r *CIFARResults) Conclusion() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "**Computed from this run** (%s, scale `%s`, %s).\n\n", r.Dataset, r.Scale, r.Model)
+	fmt.Fprintf(&b, "**Computed from this run** (%s, scale `%s`, %s; %s).\n\n", r.Dataset, r.Scale, r.Model, r.Recipe)
 	if len(r.Skipped) > 0 {
 		fmt.Fprintf(&b, "*These results are partial: the time budget ran out before %d Raptor fits (%s).*\n\n", len(r.Skipped), strings.Join(r.Skipped, "; "))
 	}
 	if r.Scale == "smoke" {
 		b.WriteString("*Smoke scale: tiny models trained for seconds; these numbers check the pipeline, not the science.*\n\n")
 	}
-	best := r.Teachers[0]
-	for _, t := range r.Teachers {
-		if t.Accuracy > best.Accuracy {
-			best = t
-		}
-	}
-	fmt.Fprintf(&b, "- Teachers: accuracy %s; best at p=%.2f.\n", joinf(r.Teachers, func(t TeacherSummary) string {
-		return fmt.Sprintf("%.1f%% (p=%.2f)", t.Accuracy*100, t.SD)
-	}), best.SD)
+	fmt.Fprintf(&b, "- Teachers (test accuracy, 95%% Wilson interval): %s.\n", joinf(r.Teachers, func(t TeacherSummary) string {
+		return fmt.Sprintf("p=%.2f %.1f%% %s on %d images", t.SD, 100*t.Accuracy, pctInterval(t.AccuracyCI), t.TestImages)
+	}))
 	for _, t := range r.Teachers {
 		var parts []string
 		for _, rep := range t.Phases {
 			if rep.K < 2 {
 				continue
 			}
-			verdict := "not more block-like than smooth drift"
-			if rep.BlockIndex < 0.9*rep.DriftBlockIndex {
-				verdict = "more block-like than smooth drift"
+			part := fmt.Sprintf("K=%d DP %s, %s %s", rep.K, rep.Contiguous, rep.UsedMethod, rep.Used)
+			if rep.Bisection != nil && !rep.BisectionContiguous {
+				part += " (not contiguous)"
 			}
-			parts = append(parts, fmt.Sprintf("K=%d phases %s (index %.3f vs drift %.3f: %s)", rep.K, rep.Contiguous, rep.BlockIndex, rep.DriftBlockIndex, verdict))
+			if rep.Stability != nil {
+				part += fmt.Sprintf(", DP phases chosen in %.0f%% of bootstrap replicates", 100*rep.Stability.SameShare)
+			}
+			if rep.Null != nil {
+				part += fmt.Sprintf(", drift null: %s (p=%.3g)", rep.Null.Verdict, rep.Null.P)
+			}
+			parts = append(parts, part)
 		}
-		fmt.Fprintf(&b, "- p=%.2f: %s.\n", t.SD, strings.Join(parts, "; "))
+		fmt.Fprintf(&b, "- Phases of p=%.2f: %s.\n", t.SD, strings.Join(parts, "; "))
 	}
-	for _, t := range r.Teachers {
-		var parts []string
-		for _, k := range r.sweepK() {
-			if run := r.raptorAt(t.SD, k); run != nil && run.Result.TeacherAccuracy > 0 {
-				parts = append(parts, fmt.Sprintf("K=%d %.1f%% vs teacher %.1f%% = %.0f%% of the teacher's accuracy (R² patches %.3f, copy baseline %.3f)",
-					k, 100*run.Result.Accuracy, 100*run.Result.TeacherAccuracy, 100*run.Result.Accuracy/run.Result.TeacherAccuracy,
-					meanR2(run.Result.R2, ColPatches), meanR2(run.Result.CopyR2, ColPatches)))
-			}
-		}
-		_, n := r.teacherOnEvalImages(t)
-		fmt.Fprintf(&b, "- Raptor on p=%.2f (accuracies on the same %d test images): %s.\n", t.SD, n, strings.Join(parts, "; "))
-	}
-	if gain := r.gainTable(); gain != "" {
-		b.WriteString(gain)
-	}
-	if len(r.Baselines) > 0 {
-		for _, k := range r.sweepK() {
-			mc := r.raptorAt(r.BaselineSD, k)
-			if k < 2 || mc == nil {
-				continue
-			}
-			var rc, rs []float64
-			for _, x := range r.Baselines {
-				if x.K == k && x.Kind == KindRandomContiguous {
-					rc = append(rc, x.Result.Accuracy)
-				} else if x.K == k && x.Kind == KindRandomShuffle {
-					rs = append(rs, x.Result.Accuracy)
-				}
-			}
-			mrc, src := meanStd(rc)
-			mrs, srs := meanStd(rs)
-			fmt.Fprintf(&b, "- K=%d on p=%.2f: max-cut %.1f%%, random contiguous %.1f±%.1f%%, random shuffle %.1f±%.1f%% → max-cut %s random contiguous, random contiguous %s random shuffle.\n",
-				k, r.BaselineSD, mc.Result.Accuracy*100, mrc*100, src*100, mrs*100, srs*100, beats(mc.Result.Accuracy, mrc, src), beats(mrc, mrs, srs))
-		}
-	}
-	for _, sd := range uniqueSD(r.Swaps) {
-		var atSD []SwapRun
-		base := 0.0
-		for _, s := range r.Swaps {
-			if s.SD == sd {
-				atSD, base = append(atSD, s), s.Teacher
-			}
-		}
-		mi, me := swapMeans(atSD)
-		fmt.Fprintf(&b, "- Layer swap on p=%.2f (teacher %.1f%%): intra-phase swaps keep %.1f%%, inter-phase swaps %.1f%% on average.\n", sd, base*100, mi*100, me*100)
-	}
+	claims := r.Claims()
+	b.WriteString("\n**Verdicts by claim** (computed from the intervals below):\n\n")
+	b.WriteString(ClaimSummary(claims))
+	b.WriteString("\n")
+	b.WriteString(ClaimsTable(claims))
 	return b.String()
-}
-
-// gainTable reports which step in K helps most, averaged over teachers.
-func (r *CIFARResults) gainTable() string {
-	ks := r.sweepK()
-	if len(ks) < 3 {
-		return ""
-	}
-	var parts []string
-	bestGain, bestStep := math.Inf(-1), ""
-	for i := 1; i < len(ks); i++ {
-		var gains []float64
-		for _, t := range r.Teachers {
-			a, b := r.raptorAt(t.SD, ks[i-1]), r.raptorAt(t.SD, ks[i])
-			if a != nil && b != nil {
-				gains = append(gains, (b.Result.Accuracy-a.Result.Accuracy)*100)
-			}
-		}
-		m, _ := meanStd(gains)
-		step := fmt.Sprintf("K=%d→%d", ks[i-1], ks[i])
-		parts = append(parts, fmt.Sprintf("%s %+.1f points", step, m))
-		if m > bestGain {
-			bestGain, bestStep = m, step
-		}
-	}
-	return fmt.Sprintf("- Accuracy gain per added block (mean over teachers): %s; the largest is %s.\n", strings.Join(parts, ", "), bestStep)
-}
-
-// beats says how a compares with b ± s.
-func beats(a, b, s float64) string {
-	switch {
-	case a > b+s:
-		return "beats (by more than 1σ)"
-	case a > b:
-		return "is above (within 1σ of)"
-	default:
-		return "does not beat"
-	}
-}
-
-func uniqueSD(s []SwapRun) []float64 {
-	var out []float64
-	seen := map[float64]bool{}
-	for _, x := range s {
-		if !seen[x.SD] {
-			seen[x.SD] = true
-			out = append(out, x.SD)
-		}
-	}
-	return out
 }
 
 func joinf[T any](xs []T, f func(T) string) string {

@@ -34,9 +34,22 @@ type CIFARPlan struct {
 	// RaptorLayerScale is the initial LayerScale of Raptor's blocks. The paper uses 1e-5 for
 	// 312,500 steps; runs of a few hundred steps start at 0.1 so the blocks can move at all.
 	RaptorLayerScale float64
-	BaselineSeeds    int     // random-partition seeds per k
+	RaptorSeeds      int     // Raptor seeds per teacher and K (0 means 1)
+	// BaselineDraws is the number of random contiguous partitions per K when there are more
+	// than phases.MaxEnumerated (else every one is fit); at least 10.
+	BaselineDraws int
+	// BaselineMax, when positive, caps the contiguous partitions fit per K (smoke only: the
+	// results then say the baselines are not exhaustive).
+	BaselineMax      int
+	BaselineShuffles int     // random shuffled partitions per K
 	BaselineKs       []int   // the K compared with random phases
 	DynamicsSD       float64 // the teacher notebook 03 analyses
+	// PhaseMethod picks the phases Raptor is fit on: MethodBisection (the released solver,
+	// the default) or MethodDP.
+	PhaseMethod    string
+	PhaseBootstrap int  // bootstrap replicates over probe images for phase stability
+	NullReplicates int  // replicates of the warped-drift null test
+	SwapAllSD      bool // single swaps on every teacher (else the lowest and highest rate)
 	// Sized lists what SizedTo cut to fit the data set found (empty: the plan as designed).
 	Sized []string
 }
@@ -50,16 +63,18 @@ func CIFARPlanFor(level notebook.Level) CIFARPlan {
 		return CIFARPlan{Scale: level, Model: m, SDRates: []float64{0, 0.5}, Epochs: 1, BatchSize: 32,
 			TrainImages: 512, TestImages: 256, ProbeImages: 64, Ks: []int{1, 2, 3}, RaptorSteps: 20,
 			RaptorTrainImages: 128, RaptorBatch: 32, RaptorLR: 1e-3, RaptorLayerScale: 0.1,
-			// One baseline seed: smoke checks code paths, and on XLA every Raptor fit pays for
+			// Few baselines: smoke checks code paths, and on XLA every Raptor fit pays for
 			// compiling its graphs (seconds each).
-			BaselineSeeds: 1, BaselineKs: []int{2, 3}, DynamicsSD: 0}
+			BaselineDraws: 10, BaselineMax: 2, BaselineShuffles: 1, BaselineKs: []int{2}, DynamicsSD: 0,
+			PhaseBootstrap: 50, NullReplicates: 9}
 	case notebook.Paper:
 		m := vit.Small(0)
 		m.Depth = 12
 		return CIFARPlan{Scale: level, Model: m, SDRates: []float64{0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9},
 			Epochs: 200, BatchSize: 128, ProbeImages: 2000, Ks: []int{1, 2, 3, 4}, RaptorSteps: 20000,
 			RaptorTrainImages: 50000, RaptorBatch: 64, RaptorLR: 3e-4, RaptorLayerScale: 1e-5,
-			BaselineSeeds: 10, BaselineKs: []int{2, 3, 4}, DynamicsSD: 0.5}
+			RaptorSeeds: 3, BaselineDraws: 10, BaselineShuffles: 10, BaselineKs: []int{2, 3, 4}, DynamicsSD: 0.5,
+			PhaseBootstrap: 1000, NullReplicates: 199, SwapAllSD: true}
 	default: // CPU: about two hours on 2 cores with the pure-Go backend.
 		// No augmentation: with this 936-step recipe, PyTorch (bench/train_torch.py) reaches
 		// 32.9 % test top-1 on the CIFAR-10 stand-in with crop + flip and 38.9 % without, and our
@@ -67,7 +82,8 @@ func CIFARPlanFor(level notebook.Level) CIFARPlan {
 		return CIFARPlan{Scale: level, Model: vit.Tiny(0), SDRates: []float64{0, 0.3, 0.6}, Epochs: 3, NoAugment: true, BatchSize: 64,
 			TrainImages: 20000, TestImages: 2000, ProbeImages: 500, Ks: []int{1, 2, 3, 4}, RaptorSteps: 80,
 			RaptorTrainImages: 2048, RaptorBatch: 32, RaptorLR: 1e-3, RaptorLayerScale: 0.1,
-			BaselineSeeds: 2, BaselineKs: []int{2, 3, 4}, DynamicsSD: 0}
+			RaptorSeeds: 1, BaselineDraws: 10, BaselineShuffles: 10, BaselineKs: []int{2, 3}, DynamicsSD: 0,
+			PhaseBootstrap: 200, NullReplicates: 99}
 	}
 }
 
@@ -126,6 +142,7 @@ func (p CIFARPlan) TeacherSpec(sd float64) ViTSpec {
 	spec := DefaultViTSpec(m, p.Epochs)
 	spec.BatchSize, spec.TrainImages, spec.TestImages = p.BatchSize, p.TrainImages, p.TestImages
 	spec.Augment = !p.NoAugment
+	spec.KeepFractions = milestoneFractions
 	return spec
 }
 

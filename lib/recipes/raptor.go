@@ -155,6 +155,14 @@ type RaptorResult struct {
 	// Raptor has learned something only where R2 clearly exceeds it.
 	CopyR2    [][]float64 `json:"copy_r2"`
 	ValImages int         `json:"val_images"`
+	// Labels, Predictions (Raptor's top-1 class through the teacher's head) and
+	// TeacherPredictions, one per evaluation image in cache order: for paired tests between
+	// fits scored on the same images, and for the agreement with the teacher.
+	Labels             []int   `json:"labels,omitempty"`
+	Predictions        []int   `json:"predictions,omitempty"`
+	TeacherPredictions []int   `json:"teacher_predictions,omitempty"`
+	Agreement          float64 `json:"agreement"` // share of images where Raptor's class is the teacher's (-1 without a head)
+	Spec               string  `json:"spec"`      // steps, batch, lr, LayerScale, seed of the fit
 	Seconds   float64     `json:"seconds"`
 	Finished  string      `json:"finished"`
 }
@@ -247,7 +255,10 @@ func FitRaptor(b backends.Backend, t *TrainedViT, caches *TeacherCaches, spec Ra
 	}
 	// A teacher without a classification head has no accuracy: stored as -1, like empty groups.
 	res := &RaptorResult{Partition: spec.Partition.String(), K: rcfg.K(), Accuracy: finiteOr(ev.Accuracy, -1), TeacherAccuracy: finiteOr(ev.TeacherAccuracy, -1),
-		ValImages: ev.Images, Seconds: time.Since(began).Seconds(), Finished: time.Now().UTC().Format(time.RFC3339)}
+		ValImages: ev.Images, Seconds: time.Since(began).Seconds(), Finished: time.Now().UTC().Format(time.RFC3339),
+		Labels: ev.Labels, Predictions: ev.Predictions, TeacherPredictions: ev.TeacherPredictions, Agreement: finiteOr(ev.Agreement(), -1),
+		Spec: fmt.Sprintf("stage 1 %d steps/block, stage 2 %d steps, batch %d, lr %g, LayerScale init %g, seed %d, mode %v, depth scaling %v",
+			spec.Stage1Steps, spec.Stage2Steps, spec.Batch, spec.LR, spec.LayerScale, spec.Seed, spec.Mode, spec.DepthScaling)}
 	for l := range tcfg.Depth {
 		var r2, cos []float64
 		for g := range 4 {

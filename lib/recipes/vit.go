@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"slices"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -35,6 +36,24 @@ type ViTSpec struct {
 	TrainImages    int        `json:"train_images"` // 0: the whole training split
 	TestImages     int        `json:"test_images"`  // 0: the whole test split
 	Dataset        string     `json:"dataset"`      // the dataset's name, recorded for provenance
+	// KeepFractions are fractions of training at which a checkpoint is kept for good (snapshots
+	// along training); not part of the recipe, so not in spec.json.
+	KeepFractions []float64 `json:"-"`
+}
+
+// milestoneFractions are the points along training at which the CIFAR teachers keep a
+// checkpoint, for the structure-versus-training-time controls.
+var milestoneFractions = []float64{0.05, 0.15, 0.35, 0.6}
+
+// keepSteps turns fractions of training into distinct positive steps.
+func keepSteps(fracs []float64, steps int) []int {
+	var out []int
+	for _, f := range fracs {
+		if s := int(f * float64(steps)); s > 0 && s < steps && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // DefaultViTSpec is a CPU-sized recipe around a model config: AdamW 1e-3, 5% warm-up, cosine to
@@ -124,7 +143,7 @@ func TrainViT(b backends.Backend, dir string, spec ViTSpec, splits *data.Splits,
 	cfg := train.Config{Name: "vit sd=" + fmt.Sprint(spec.Model.DropPath), Steps: steps, LR: spec.LR, MinLR: spec.MinLR,
 		WarmupSteps: int(spec.WarmupFrac * float64(steps)), WeightDecay: spec.WeightDecay, ClipNorm: spec.ClipNorm,
 		Seed: spec.Seed, Dir: filepath.Join(dir, "checkpoints"), CheckpointEvery: max(50, steps/20), LogEvery: max(1, min(50, steps/50)),
-		Progress: progress, ImagesPerStep: spec.BatchSize}
+		Progress: progress, ImagesPerStep: spec.BatchSize, KeepSteps: keepSteps(spec.KeepFractions, steps)}
 
 	// The batcher is positioned at the step training resumes from, so batches match an
 	// uninterrupted run.
