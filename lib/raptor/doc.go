@@ -28,10 +28,11 @@
 //
 // Evaluation (metrics.go, eval.go): top-1 accuracy with the teacher's head on Raptor's output, and
 // per layer and token group (CLS, registers, patches, all) the R² and the mean cosine between
-// Raptor's and the teacher's hidden states. R² = 1 − SSE/SST, with SSE the summed squared error
-// over images × tokens × features and SST the summed squared deviation of the teacher's states
-// from their per-feature mean over images × tokens (the official overcomplete r2_score, which the
-// released trainer applies to the (batch·tokens) × dim matrix).
+// Raptor's and the teacher's hidden states. Comparison.R2 is overcomplete's r2_score, the metric of
+// the released trainer: 1 − MSE / (mean squared deviation of the teacher's states from their grand
+// scalar mean + 1e-6); R2Trainer swaps the arguments as the trainer does (SST of the prediction);
+// R2PerFeature takes SST around the per-feature mean. Evaluate also returns per-image top-1
+// predictions of Raptor and the teacher, for paired statistics (Agreement, McNemar).
 //
 // Layer swap (swap.go) is the training-free test: run the teacher with 1..3 of its layers replaced
 // by another layer of the same phase (intra) or another phase (inter) and measure accuracy.

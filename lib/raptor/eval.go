@@ -3,6 +3,7 @@ package raptor
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -38,14 +39,37 @@ type EvalResult struct {
 	// that of the teacher's head on the teacher's final state (from the cache). NaN when the
 	// teacher has no head or the cache no labels.
 	Accuracy, TeacherAccuracy float64
+	// Labels, Predictions and TeacherPredictions have one entry per evaluated image, in cache
+	// order: the cached label (−1 for an unlabelled image; Labels is nil when no image has one),
+	// and the top-1 class of the teacher's head on Raptor's and on the teacher's final state (nil
+	// when the teacher has no head). They allow paired statistics between models (see Agreement).
+	Labels, Predictions, TeacherPredictions []int
 	// Comparison holds R², cosine and MSE of layers 1..L (index l−1) against the teacher.
 	Comparison *Comparison
+}
+
+// Agreement is the share of images on which Raptor's top-1 class equals the teacher's, labelled
+// or not; NaN without predictions.
+func (r *EvalResult) Agreement() float64 {
+	if r == nil || len(r.Predictions) == 0 || len(r.Predictions) != len(r.TeacherPredictions) {
+		return math.NaN()
+	}
+	same := 0
+	for i, p := range r.Predictions {
+		if p == r.TeacherPredictions[i] {
+			same++
+		}
+	}
+	return float64(same) / float64(len(r.Predictions))
 }
 
 // Evaluate runs Raptor (variables under ctx's RaptorScope) from the cached teacher states and
 // compares every layer with the teacher's; the teacher's final LayerNorm and head (under
 // TeacherScope) classify Raptor's output. The teacher's blocks are needed only when To < L.
 func Evaluate(b backends.Backend, ctx *context.Context, teacher *vit.Model, m *Model, cache *Cache, opts EvalOptions) (*EvalResult, error) {
+	if m == nil || cache == nil {
+		return nil, fmt.Errorf("raptor evaluate: no Raptor model or no cache")
+	}
 	meta := cache.Meta()
 	depth := m.Config.Depth()
 	if meta.Layers != depth+1 {
@@ -57,6 +81,9 @@ func Evaluate(b backends.Backend, ctx *context.Context, teacher *vit.Model, m *M
 	}
 	if from < 0 || from >= to || to > depth {
 		return nil, fmt.Errorf("raptor evaluate: span %d→%d outside 0..%d", from, to, depth)
+	}
+	if to < depth && teacher == nil {
+		return nil, fmt.Errorf("raptor evaluate: span %d→%d of depth %d needs the teacher's blocks, and there is no teacher", from, to, depth)
 	}
 	if opts.Batch <= 0 {
 		opts.Batch = 64
@@ -128,6 +155,8 @@ func Evaluate(b backends.Backend, ctx *context.Context, teacher *vit.Model, m *M
 				tensors.MustConstFlatData(outs[depth-from], func(v []int32) { p = append(p, v...) })
 				tensors.MustConstFlatData(outs[depth-from+1], func(v []int32) { tp = append(tp, v...) })
 				for k := range n {
+					res.Predictions = append(res.Predictions, int(p[k]))
+					res.TeacherPredictions = append(res.TeacherPredictions, int(tp[k]))
 					if l := labels[start+k]; l >= 0 {
 						labelled++
 						if int(p[k]) == l {
@@ -139,6 +168,9 @@ func Evaluate(b backends.Backend, ctx *context.Context, teacher *vit.Model, m *M
 					}
 				}
 			}
+			for k := range n {
+				res.Labels = append(res.Labels, labels[start+k])
+			}
 			res.Images += n
 		}
 		return nil
@@ -147,6 +179,9 @@ func Evaluate(b backends.Backend, ctx *context.Context, teacher *vit.Model, m *M
 		return nil, err
 	}
 	res.Accuracy, res.TeacherAccuracy = math.NaN(), math.NaN()
+	if !slices.ContainsFunc(res.Labels, func(l int) bool { return l >= 0 }) {
+		res.Labels = nil
+	}
 	if labelled > 0 {
 		res.Accuracy = float64(correct) / float64(labelled)
 		res.TeacherAccuracy = float64(tcorrect) / float64(labelled)

@@ -3,6 +3,7 @@ package raptor_test
 import (
 	"fmt"
 
+	"github.com/blockrec/blockrec/lib/hidden"
 	"github.com/blockrec/blockrec/lib/phases"
 	"github.com/blockrec/blockrec/lib/raptor"
 	"github.com/blockrec/blockrec/lib/vit"
@@ -33,4 +34,19 @@ func ExampleLambda() {
 		fmt.Printf("%.2f ", raptor.Lambda(step, 100, 0.25))
 	}
 	// Output: 1.00 0.60 0.20 0.00 0.00
+}
+
+// Two features whose means differ by 100: the grand mean of overcomplete's r2_score (R2, and
+// R2Trainer with the prediction's spread) makes SST huge, the per-feature R² does not.
+func ExampleComparison() {
+	c := raptor.NewComparison(1, 2, hidden.Layout{}) // one layer, CLS token only, 2 features
+	targets := [][]float32{{0, 100}, {2, 102}}
+	preds := [][]float32{{1, 100}, {1, 102}}
+	for i := range targets {
+		_ = c.Add(&hidden.States{Layers: 1, Tokens: 1, Dim: 2, Data: preds[i]},
+			&hidden.States{Layers: 1, Tokens: 1, Dim: 2, Data: targets[i]})
+	}
+	fmt.Printf("R2 %.5f, R2Trainer %.5f, R2PerFeature %.2f, MSE %.2f\n",
+		c.R2(0, raptor.GroupAll), c.R2Trainer(0, raptor.GroupAll), c.R2PerFeature(0, raptor.GroupAll), c.MSE(0, raptor.GroupAll))
+	// Output: R2 0.99980, R2Trainer 0.99980, R2PerFeature 0.50, MSE 0.50
 }

@@ -15,18 +15,38 @@ var GroupNames = [4]string{"cls", "registers", "patches", "all"}
 const GroupAll = 3
 
 type groupStats struct {
-	n         float64   // tokens seen (images × tokens of the group)
-	sse       float64   // Σ ‖pred − target‖² over tokens
-	sum, sum2 []float64 // per feature Σ target, Σ target²
-	cos       float64   // Σ cosine(pred, target) over tokens
+	n           float64   // tokens seen (images × tokens of the group)
+	sse         float64   // Σ ‖pred − target‖² over tokens
+	sum, sum2   []float64 // per feature Σ target, Σ target²
+	psum, psum2 float64   // Σ pred, Σ pred² over tokens and features
+	cos         float64   // Σ cosine(pred, target) over tokens
 }
 
+// R2Epsilon is the constant overcomplete's r2_score adds to its mean squared deviation (SST divided
+// by the number of entries) before dividing.
+const R2Epsilon = 1e-6
+
 // Comparison accumulates, per layer and token group, how close predicted hidden states are to the
-// teacher's: R² = 1 − SSE/SST, where SST = Σ_features Σ_(images×tokens) (x − mean_feature)², the
-// deviation of the teacher's states from their per-feature mean over all images and tokens of the
-// group (the released trainer's r2_score on the (batch·tokens) × dim matrix); and the mean cosine
-// between predicted and teacher token vectors. Statistics are kept in float64 and streamed, so any
-// number of images can be added.
+// teacher's. Statistics are kept in float64 and streamed, so any number of images can be added;
+// every figure is pooled over all images added (as if computed once on the whole
+// (images·tokens) × dim matrix of the group).
+//
+// Three R² are offered; with N = images·tokens·dim entries and SSE = Σ (pred − target)² over them:
+//
+//   - R2 is overcomplete's r2_score (metrics.py, the same in releases 0.1.0–0.3.0) with the
+//     teacher's states x as reference: 1 − (SSE/N) / (Σ (x − x̄)²/N + R2Epsilon), where x̄ is the
+//     grand scalar mean of all entries. With features of very different means (DINOv2's
+//     large-magnitude channels) the grand mean inflates SST and R² comes close to 1.
+//   - R2Trainer is the same function with the arguments as the released Raptor trainer passes them
+//     (validation_step: r2_score(pred, target)): SST is the spread of the prediction around its
+//     own grand mean, so a prediction of inflated spread scores higher. The trainer also averages
+//     per-batch values weighted by batch size instead of pooling all images.
+//   - R2PerFeature is 1 − SSE/SST with SST = Σ_features Σ_(images×tokens) (x − mean_feature)², the
+//     deviation of the teacher's states from their per-feature mean: the textbook multi-output R²
+//     (variance-weighted), which constant per-channel offsets cannot inflate.
+//
+// Cosine is the mean cosine between predicted and teacher token vectors; MSE the mean squared
+// error per entry.
 type Comparison struct {
 	Layers, Dim int
 	Layout      hidden.Layout
@@ -80,6 +100,10 @@ func (c *Comparison) Add(pred, target *hidden.States) error {
 					st.sum[f] += float64(v)
 					st.sum2[f] += float64(v) * float64(v)
 				}
+				for _, v := range p {
+					st.psum += float64(v)
+					st.psum2 += float64(v) * float64(v)
+				}
 			}
 		}
 	}
@@ -95,11 +119,39 @@ func (c *Comparison) groupOf(tok int) hidden.Group {
 	panic(fmt.Sprintf("raptor comparison: token %d outside the layout", tok))
 }
 
-// R2 is the R² of layer l (index into the compared layers) for group g (0..3, see GroupNames);
-// NaN for an empty group or a constant target.
+// R2 is overcomplete's r2_score of layer l (index into the compared layers) for group g (0..3, see
+// GroupNames), with the teacher's states as reference (SST around their grand mean; see
+// Comparison). A constant teacher gives 1 − MSE/R2Epsilon, as in overcomplete; NaN for an empty
+// group or an index out of range.
 func (c *Comparison) R2(l, g int) float64 {
-	st := c.stats[l][g]
-	if st.n == 0 {
+	st, ok := c.group(l, g)
+	if !ok {
+		return math.NaN()
+	}
+	var sum, sum2 float64
+	for f := range st.sum {
+		sum += st.sum[f]
+		sum2 += st.sum2[f]
+	}
+	return overcompleteR2(st.sse, sum, sum2, st.n*float64(c.Dim))
+}
+
+// R2Trainer is r2_score as the released Raptor trainer calls it, r2_score(pred, target): SST is
+// the spread of the predicted states around their grand mean (see Comparison); NaN for an empty
+// group or an index out of range.
+func (c *Comparison) R2Trainer(l, g int) float64 {
+	st, ok := c.group(l, g)
+	if !ok {
+		return math.NaN()
+	}
+	return overcompleteR2(st.sse, st.psum, st.psum2, st.n*float64(c.Dim))
+}
+
+// R2PerFeature is 1 − SSE/SST with SST around the teacher's per-feature mean over images × tokens
+// (see Comparison); NaN for an empty group, a constant target or an index out of range.
+func (c *Comparison) R2PerFeature(l, g int) float64 {
+	st, ok := c.group(l, g)
+	if !ok {
 		return math.NaN()
 	}
 	sst := 0.0
@@ -112,10 +164,27 @@ func (c *Comparison) R2(l, g int) float64 {
 	return 1 - st.sse/sst
 }
 
+// overcompleteR2 is 1 − mean squared error / (mean squared deviation from the grand mean + ε),
+// from SSE and the reference's Σ v and Σ v² over n entries.
+func overcompleteR2(sse, sum, sum2, n float64) float64 {
+	mean := sum / n
+	sst := max(sum2/n-mean*mean, 0) // rounding can leave a constant reference slightly negative
+	return 1 - (sse/n)/(sst+R2Epsilon)
+}
+
+// group returns the statistics of layer l, group g, and whether any token was added there.
+func (c *Comparison) group(l, g int) (groupStats, bool) {
+	if l < 0 || l >= len(c.stats) || g < 0 || g >= len(GroupNames) {
+		return groupStats{}, false
+	}
+	st := c.stats[l][g]
+	return st, st.n > 0
+}
+
 // Cosine is the mean cosine similarity between predicted and teacher tokens of layer l, group g.
 func (c *Comparison) Cosine(l, g int) float64 {
-	st := c.stats[l][g]
-	if st.n == 0 {
+	st, ok := c.group(l, g)
+	if !ok {
 		return math.NaN()
 	}
 	return st.cos / st.n
@@ -123,8 +192,8 @@ func (c *Comparison) Cosine(l, g int) float64 {
 
 // MSE is the mean squared error per feature of layer l, group g.
 func (c *Comparison) MSE(l, g int) float64 {
-	st := c.stats[l][g]
-	if st.n == 0 {
+	st, ok := c.group(l, g)
+	if !ok {
 		return math.NaN()
 	}
 	return st.sse / (st.n * float64(c.Dim))

@@ -71,16 +71,42 @@ func SwapOrders(p phases.Partition, kind SwapKind, n, trials int, seed uint64) (
 }
 
 // OrderAccuracy returns the teacher's top-1 accuracy (weights under ctx's TeacherScope) when its
-// layers run in the given order, over the image batches.
+// layers run in the given order, over the image batches: the accuracy of OrderPredictions.
 func OrderAccuracy(b backends.Backend, ctx *context.Context, teacher *vit.Model, order []int, batches func(yield func(train.EvalBatch) bool)) (float64, error) {
-	if len(order) != teacher.Config.Depth {
-		return 0, fmt.Errorf("layer swap: order %v for a teacher of depth %d", order, teacher.Config.Depth)
+	preds, labels, err := OrderPredictions(b, ctx, teacher, order, batches)
+	if err != nil {
+		return 0, err
 	}
-	acc, err := train.EvaluateLogits(b, ctx, teacher.Config.Channels, func(ctx *context.Context, images *Node) *Node {
-		return teacher.ForwardWithOrder(ctx.In(TeacherScope), images, order).Logits
-	}, batches)
+	acc, err := train.TopOneAccuracy(preds, labels)
 	if err != nil {
 		return 0, fmt.Errorf("layer swap: %w", err)
 	}
 	return acc, nil
+}
+
+// OrderPredictions returns, one per image in batch order, the teacher's top-1 class (weights under
+// ctx's TeacherScope) when its layers run in the given order, and the image's label: paired
+// statistics (agreement with the unswapped teacher, McNemar) compare two orders image by image.
+func OrderPredictions(b backends.Backend, ctx *context.Context, teacher *vit.Model, order []int, batches func(yield func(train.EvalBatch) bool)) (preds, labels []int, err error) {
+	if teacher == nil {
+		return nil, nil, fmt.Errorf("layer swap: no teacher")
+	}
+	if teacher.Config.NumClasses <= 0 {
+		return nil, nil, fmt.Errorf("layer swap: the teacher has no classification head")
+	}
+	if len(order) != teacher.Config.Depth {
+		return nil, nil, fmt.Errorf("layer swap: order %v for a teacher of depth %d", order, teacher.Config.Depth)
+	}
+	for _, l := range order {
+		if l < 0 || l >= teacher.Config.Depth {
+			return nil, nil, fmt.Errorf("layer swap: order %v runs layer %d of a teacher of depth %d", order, l, teacher.Config.Depth)
+		}
+	}
+	preds, labels, err = train.EvaluatePredictions(b, ctx, teacher.Config.Channels, func(ctx *context.Context, images *Node) *Node {
+		return teacher.ForwardWithOrder(ctx.In(TeacherScope), images, order).Logits
+	}, batches)
+	if err != nil {
+		return nil, nil, fmt.Errorf("layer swap: %w", err)
+	}
+	return preds, labels, nil
 }

@@ -561,17 +561,36 @@ func TestR2Definition(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// CLS: SSE = 1; SST = (1−2)²+(3−2)² + (0−1)²+(2−1)² = 4 → R² = 0.75.
-	if got := c.R2(0, 0); math.Abs(got-0.75) > 1e-12 {
-		t.Errorf("CLS R² %g, want 0.75", got)
+	// CLS, per feature: SSE = 1; SST = (1−2)²+(3−2)² + (0−1)²+(2−1)² = 4 → R² = 0.75. Grand mean
+	// 1.5: mean squared deviation 5/4, MSE 1/4. Prediction's grand mean 1.75: deviation 2.75/4.
+	// Patches: constant target 5 predicted exactly (overcomplete: 1 − 0/ε = 1; per feature: NaN).
+	// Registers: empty. All tokens: SSE = 1 over 8 entries; per-feature means over 4 tokens (3.5, 3):
+	// SST = (6.25+0.25+2.25+2.25) + (9+1+4+4) = 29; grand mean 3.25: Σ(x−3.25)² = 29.5; prediction
+	// grand mean 3.375: Σ(p−3.375)² = 23.875.
+	nan := math.NaN()
+	for _, tc := range []struct {
+		name                    string
+		g                       int
+		r2, trainer, perFeature float64
+	}{
+		{"cls", 0, 1 - 0.25/(1.25+R2Epsilon), 1 - 0.25/(2.75/4+R2Epsilon), 0.75},
+		{"registers", 1, nan, nan, nan},
+		{"patches", 2, 1, 1, nan},
+		{"all", GroupAll, 1 - 0.125/(29.5/8+R2Epsilon), 1 - 0.125/(23.875/8+R2Epsilon), 1 - 1.0/29},
+	} {
+		for _, m := range []struct {
+			name      string
+			got, want float64
+		}{{"R2", c.R2(0, tc.g), tc.r2}, {"R2Trainer", c.R2Trainer(0, tc.g), tc.trainer}, {"R2PerFeature", c.R2PerFeature(0, tc.g), tc.perFeature}} {
+			if math.IsNaN(m.want) != math.IsNaN(m.got) || math.Abs(m.got-m.want) > 1e-12 {
+				t.Errorf("%s %s = %g, want %g", tc.name, m.name, m.got, m.want)
+			}
+		}
 	}
-	// Patches: constant target, SST = 0 → NaN. Registers: empty → NaN.
-	if !math.IsNaN(c.R2(0, 2)) || !math.IsNaN(c.R2(0, 1)) {
-		t.Errorf("patch/register R² %g/%g, want NaN", c.R2(0, 2), c.R2(0, 1))
-	}
-	// All tokens: SSE = 1; per-feature means over 4 tokens: (3.5, 3); SST = (6.25+0.25+2.25+2.25) + (9+1+4+4) = 29.
-	if got := c.R2(0, GroupAll); math.Abs(got-(1-1.0/29)) > 1e-12 {
-		t.Errorf("all R² %g, want %g", got, 1-1.0/29)
+	for _, lg := range [][2]int{{-1, 0}, {1, 0}, {0, 4}, {0, -1}} {
+		if v := c.R2(lg[0], lg[1]); !math.IsNaN(v) {
+			t.Errorf("R2(%d, %d) = %g out of range, want NaN", lg[0], lg[1], v)
+		}
 	}
 	wantCos := (1/math.Sqrt(2) + 1) / 2
 	if got := c.Cosine(0, 0); math.Abs(got-wantCos) > 1e-12 {

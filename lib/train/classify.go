@@ -56,17 +56,26 @@ func Evaluate(b backends.Backend, ctx *context.Context, m *vit.Model, batches fu
 
 // EvaluateLogits returns the top-1 accuracy of any classifier graph logits(ctx, images)
 // [batch, classes] over the batches of images with `channels` channels, counting every image
-// once. ctx is in evaluation mode.
+// once. ctx is in evaluation mode. It is the accuracy of EvaluatePredictions.
 func EvaluateLogits(b backends.Backend, ctx *context.Context, channels int, logits func(ctx *context.Context, images *Node) *Node, batches func(yield func(EvalBatch) bool)) (float64, error) {
-	exec, err := context.NewExec(b, ctx, func(ctx *context.Context, images, labels *Node) *Node {
-		ctx.SetTraining(images.Graph(), false)
-		pred := ArgMax(logits(ctx, images), -1, dtypes.Int32)
-		return ReduceAllSum(ConvertDType(Equal(pred, labels), dtypes.Int32))
-	})
+	preds, labels, err := EvaluatePredictions(b, ctx, channels, logits, batches)
 	if err != nil {
 		return 0, err
 	}
-	correct, total := 0, 0
+	return TopOneAccuracy(preds, labels)
+}
+
+// EvaluatePredictions runs the classifier graph logits(ctx, images) [batch, classes] (ctx in
+// evaluation mode) over the batches of images with `channels` channels and returns, one per image
+// in batch order, the arg-max class and the label, for paired statistics between models.
+func EvaluatePredictions(b backends.Backend, ctx *context.Context, channels int, logits func(ctx *context.Context, images *Node) *Node, batches func(yield func(EvalBatch) bool)) (preds, labels []int, err error) {
+	exec, err := context.NewExec(b, ctx, func(ctx *context.Context, images *Node) *Node {
+		ctx.SetTraining(images.Graph(), false)
+		return ArgMax(logits(ctx, images), -1, dtypes.Int32)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("evaluate: %w", err)
+	}
 	var runErr error
 	batches(func(batch EvalBatch) bool {
 		n := len(batch.Labels)
@@ -74,21 +83,52 @@ func EvaluateLogits(b backends.Backend, ctx *context.Context, channels int, logi
 			runErr = fmt.Errorf("evaluate: batch of %d labels has %d pixel values, want %d", n, len(batch.Images), n*batch.H*batch.W*channels)
 			return false
 		}
-		outs, err := exec.Exec(tensors.FromFlatDataAndDimensions(batch.Images, n, batch.H, batch.W, channels),
-			tensors.FromFlatDataAndDimensions(batch.Labels, n))
+		if n == 0 {
+			return true
+		}
+		outs, err := exec.Exec(tensors.FromFlatDataAndDimensions(batch.Images, n, batch.H, batch.W, channels))
 		if err != nil {
-			runErr = err
+			runErr = fmt.Errorf("evaluate: %w", err)
 			return false
 		}
-		correct += int(outs[0].Value().(int32))
-		total += n
+		var p []int32
+		if err := tensors.ConstFlatData(outs[0], func(v []int32) { p = append(p, v...) }); err != nil {
+			runErr = fmt.Errorf("evaluate: predictions: %w", err)
+			return false
+		}
+		if len(p) != n {
+			runErr = fmt.Errorf("evaluate: classifier gave %d predictions for a batch of %d images", len(p), n)
+			return false
+		}
+		for k := range n {
+			preds = append(preds, int(p[k]))
+			labels = append(labels, int(batch.Labels[k]))
+		}
 		return true
 	})
 	if runErr != nil {
-		return 0, runErr
+		return nil, nil, runErr
 	}
-	if total == 0 {
-		return 0, fmt.Errorf("evaluate: no images")
+	if len(preds) == 0 {
+		return nil, nil, fmt.Errorf("evaluate: no images")
 	}
-	return float64(correct) / float64(total), nil
+	return preds, labels, nil
+}
+
+// TopOneAccuracy is the share of images whose prediction equals the label; an error for no
+// images or slices of different lengths.
+func TopOneAccuracy(preds, labels []int) (float64, error) {
+	if len(preds) != len(labels) {
+		return 0, fmt.Errorf("accuracy: %d predictions for %d labels", len(preds), len(labels))
+	}
+	if len(preds) == 0 {
+		return 0, fmt.Errorf("accuracy: no images")
+	}
+	correct := 0
+	for i, p := range preds {
+		if p == labels[i] {
+			correct++
+		}
+	}
+	return float64(correct) / float64(len(preds)), nil
 }
