@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/blockrec/blockrec/lib/notebook"
 )
@@ -107,8 +108,8 @@ func newFlagSet(name, args, about string, stderr io.Writer) *flag.FlagSet {
 // parseFlags parses args with fs, taking flags before, between or after the positional
 // arguments ("--" ends the flags). -h or --help prints the usage to stdout and ends the command
 // with status 0; a bad flag, or a number of positional arguments other than nargs (-1: any),
-// prints one error line and the usage to stderr and ends it with status 2. done reports whether
-// the command must return code now.
+// prints one error line to stderr, "blockrec NAME: what is wrong (see blockrec NAME -h)", and ends
+// it with status 2. done reports whether the command must return code now.
 func parseFlags(fs *flag.FlagSet, args []string, nargs int, stdout io.Writer) (code int, done bool) {
 	errOut := fs.Output()
 	var positional []string
@@ -123,8 +124,7 @@ func parseFlags(fs *flag.FlagSet, args []string, nargs int, stdout io.Writer) (c
 			return 0, true
 		}
 		if err != nil {
-			fmt.Fprintf(errOut, "blockrec %s: %v\n", fs.Name(), err)
-			fs.Usage()
+			usageError(errOut, fs.Name(), err.Error())
 			return 2, true
 		}
 		rest := fs.Args()
@@ -138,9 +138,12 @@ func parseFlags(fs *flag.FlagSet, args []string, nargs int, stdout io.Writer) (c
 		positional = append(positional, rest[0])
 		args = rest[1:]
 	}
-	if nargs >= 0 && len(positional) != nargs {
-		fmt.Fprintf(errOut, "blockrec %s: %d arguments given, want %d\n", fs.Name(), len(positional), nargs)
-		fs.Usage()
+	switch {
+	case nargs == 0 && len(positional) > 0:
+		usageError(errOut, fs.Name(), fmt.Sprintf("unexpected argument %q", positional[0]))
+		return 2, true
+	case nargs >= 0 && len(positional) != nargs:
+		usageError(errOut, fs.Name(), fmt.Sprintf("%d arguments given, want %d", len(positional), nargs))
 		return 2, true
 	}
 	// Leave the positional arguments where fs.Arg and fs.NArg find them.
@@ -148,6 +151,17 @@ func parseFlags(fs *flag.FlagSet, args []string, nargs int, stdout io.Writer) (c
 	fs.Parse(append([]string{"--"}, positional...))
 	fs.SetOutput(errOut)
 	return 0, false
+}
+
+// usageError writes the one line of a usage error: "blockrec NAME: MSG (see blockrec NAME -h)".
+func usageError(w io.Writer, name, msg string) {
+	fmt.Fprintf(w, "blockrec %s: %s (see blockrec %s -h)\n", name, msg, name)
+}
+
+// commandError writes err as the command's one error line, "blockrec NAME: ERR". A leading
+// "NAME: " that a library already put on err is not repeated.
+func commandError(w io.Writer, name string, err error) {
+	fmt.Fprintf(w, "blockrec %s: %s\n", name, strings.TrimPrefix(err.Error(), name+": "))
 }
 
 // scaleFlag resolves a --scale flag: its value, else $BLOCKREC_SCALE, else the default. The

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -149,9 +151,11 @@ func TestParseFlags(t *testing.T) {
 		{"-- ends the flags", []string{"a", "--", "-n", "6"}, -1, 0, false, "a|-n|6", 0, "", ""},
 		{"-h exits 0", []string{"a", "-h"}, 1, 0, true, "", 0, "usage: blockrec zz a|b", ""},
 		{"--help exits 0", []string{"--help"}, 1, 0, true, "", 0, "flags:", ""},
-		{"bad flag", []string{"a", "-bogus"}, 1, 2, true, "", 0, "", "blockrec zz: flag provided but not defined: -bogus\nusage:"},
+		{"bad flag", []string{"a", "-bogus"}, 1, 2, true, "", 0, "", "blockrec zz: flag provided but not defined: -bogus (see blockrec zz -h)\n"},
 		{"bad value", []string{"-n", "x", "a"}, 1, 2, true, "", 0, "", "blockrec zz: invalid value"},
-		{"too many arguments", []string{"a", "b"}, 1, 2, true, "", 0, "", "blockrec zz: 2 arguments given, want 1"},
+		{"too many arguments", []string{"a", "b"}, 1, 2, true, "", 0, "", "blockrec zz: 2 arguments given, want 1 (see blockrec zz -h)\n"},
+		{"too few arguments", nil, 1, 2, true, "", 0, "", "blockrec zz: 0 arguments given, want 1"},
+		{"an argument where none is taken", []string{"-n", "1", "stray"}, 0, 2, true, "", 0, "", `blockrec zz: unexpected argument "stray"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
@@ -169,6 +173,9 @@ func TestParseFlags(t *testing.T) {
 			}
 			if tc.code == 0 && errOut.Len() > 0 {
 				t.Errorf("success wrote to stderr: %q", errOut.String())
+			}
+			if tc.code != 0 && (strings.Count(errOut.String(), "\n") != 1 || out.Len() > 0) {
+				t.Errorf("usage error: stdout %q, stderr %q; want one line on stderr only", out.String(), errOut.String())
 			}
 		})
 	}
@@ -199,4 +206,168 @@ func TestDataCommand(t *testing.T) {
 	if code := dispatch([]string{"data"}, &out, &errOut); code != 1 || !strings.Contains(out.String(), "BROKEN") || !strings.Contains(errOut.String(), "blockrec data:") {
 		t.Errorf("broken Fashion-MNIST: exit %d, stdout %q, stderr %q; want 1, BROKEN and one error line", code, out.String(), errOut.String())
 	}
+}
+
+// snapshot describes every file and folder under dir (mode, size, time, content hash); "" when dir
+// does not exist.
+func snapshot(t *testing.T, dir string) string {
+	t.Helper()
+	if _, err := os.Stat(dir); os.IsNotExist(err) {
+		return ""
+	}
+	var b strings.Builder
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s %v %d %v", p, info.Mode(), info.Size(), info.ModTime().UnixNano())
+		if !info.IsDir() {
+			raw, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, " sha256 %x", sha256.Sum256(raw))
+		}
+		b.WriteByte('\n')
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestEveryCommandSharesTheLayout runs every registered command (each dinov2 subcommand too)
+// through the layout they share: -h and --help exit 0 with "usage: blockrec NAME" on stdout; a
+// flag after the positional arguments is honoured; an unknown flag exits 2 with one line
+// "blockrec NAME: ..." on stderr; and an out-of-range flag value exits 2 before the output folder
+// is created, or, when it exists, touched.
+func TestEveryCommandSharesTheLayout(t *testing.T) {
+	t.Setenv("BLOCKREC_SCALE", "smoke") // cifar's --scale writes it back
+	t.Setenv("GOMLX_BACKEND", "go")
+	t.Setenv("BLOCKREC_EXPECT_BACKEND", "go")
+	t.Setenv("BLOCKREC_OFFLINE", "1")
+	scratch := t.TempDir()
+	matrix := plantedCSV(t, scratch, "w.csv", 3, 3)
+	o := filepath.Join(scratch, "o") // where a command that wrongly ran would write
+	type row struct {
+		cmd string // command, and subcommand for dinov2
+		// after has a flag after the positional arguments; afterCode and afterWant (in stderr,
+		// or in stdout for status 0) show that it was honoured.
+		after     []string
+		afterCode int
+		afterWant string
+		// bad gives an out-of-range flag value, with out as the output folder; env, when set, is
+		// the variable that points the command at out instead of a flag.
+		bad func(out string) []string
+		env string
+	}
+	rows := []row{
+		{cmd: "cifar", after: []string{"teachers", "--scale", "bogus"}, afterCode: 2, afterWant: `--scale "bogus"`,
+			bad: func(string) []string { return []string{"--sd", "0,2", "teachers"} }, env: "BLOCKREC_CACHE_DIR"},
+		{cmd: "data", after: []string{"stray", "-h"}, afterWant: "usage: blockrec data",
+			bad: func(string) []string { return []string{"--fetch=maybe"} }, env: "BLOCKREC_DATA_DIR"},
+		{cmd: "dinov2", after: []string{"generate", "--registers", "-1", "--out", o}, afterCode: 2, afterWant: "--registers -1"},
+		{cmd: "dinov2 extract", after: []string{"--model", "m", "--images", "i", "--out", o, "--batch", "0"}, afterCode: 2, afterWant: "--batch 0",
+			bad: func(out string) []string {
+				return []string{"--model", "m", "--images", "i", "--out", filepath.Join(out, "acts.safetensors"), "--crop", "0"}
+			}},
+		{cmd: "dinov2 generate", after: []string{"--registers", "-1", "--out", o}, afterCode: 2, afterWant: "--registers -1",
+			bad: func(out string) []string { return []string{"--out", out, "--registers", "-2"} }},
+		{cmd: "dinov2 info", after: []string{"stray", "-h"}, afterWant: "usage: blockrec dinov2 info",
+			bad: func(string) []string { return []string{"--model", "m", "--offline=maybe"} }},
+		{cmd: "env", after: []string{"stray", "--help"}, afterWant: "usage: blockrec env",
+			bad: func(string) []string { return []string{"--no-backend=maybe"} }},
+		{cmd: "phases", after: []string{"stray", "-h"}, afterWant: "usage: blockrec phases",
+			bad: func(out string) []string {
+				return []string{"--matrix", matrix, "--k", "0", "--figure", filepath.Join(out, "w.png")}
+			}},
+		{cmd: "raptor", after: []string{"stray", "-h"}, afterWant: "usage: blockrec raptor",
+			bad: func(out string) []string {
+				return []string{"--teacher", "none", "--out", out, "--thresholds", "2", "--anneal", "1.5"}
+			}},
+		{cmd: "train-vit", after: []string{"stray", "-h"}, afterWant: "usage: blockrec train-vit",
+			bad: func(out string) []string { return []string{"--out", out, "--data", "synthetic", "--sd", "1"} }},
+		{cmd: "version", after: []string{"stray", "-h"}, afterWant: "usage: blockrec version"},
+	}
+	for _, tc := range rows {
+		t.Run(tc.cmd, func(t *testing.T) {
+			name := strings.Fields(tc.cmd)
+			run := func(args ...string) (int, string, string) {
+				var out, errOut bytes.Buffer
+				code := dispatch(append(append([]string{}, name...), args...), &out, &errOut)
+				return code, out.String(), errOut.String()
+			}
+			for _, h := range []string{"-h", "--help"} {
+				code, out, errOut := run(h)
+				if code != 0 || !strings.HasPrefix(out, "usage: blockrec "+tc.cmd+" ") || errOut != "" {
+					t.Errorf("%s: exit %d, stdout %q, stderr %q; want 0 and the usage on stdout", h, code, out, errOut)
+				}
+				if len(name) == 2 || tc.cmd == "data" || tc.cmd == "phases" {
+					if !strings.Contains(out, "\nflags:\n  -") {
+						t.Errorf("%s: usage lists no flags: %q", h, out)
+					}
+				}
+			}
+
+			code, out, errOut := run(tc.after...)
+			if got := map[bool]string{true: out, false: errOut}[tc.afterCode == 0]; code != tc.afterCode || !strings.Contains(got, tc.afterWant) {
+				t.Errorf("%q: exit %d, stdout %q, stderr %q; want %d and %q", tc.after, code, out, errOut, tc.afterCode, tc.afterWant)
+			}
+
+			code, out, errOut = run("--no-such-flag")
+			if code != 2 || out != "" || strings.Count(errOut, "\n") != 1 ||
+				!strings.HasPrefix(errOut, "blockrec "+tc.cmd+": ") || !strings.Contains(errOut, "no-such-flag") {
+				t.Errorf("--no-such-flag: exit %d, stdout %q, stderr %q; want 2 and one line \"blockrec %s: ...\"", code, out, errOut, tc.cmd)
+			}
+
+			if tc.bad == nil {
+				return
+			}
+			for _, exists := range []bool{false, true} {
+				dir := filepath.Join(t.TempDir(), "out")
+				if exists {
+					writeText(t, mustMkdir(t, dir), "kept.txt", "already here")
+				}
+				if tc.env != "" {
+					t.Setenv(tc.env, dir)
+				}
+				before := snapshot(t, dir)
+				args := tc.bad(dir)
+				code, out, errOut := run(args...)
+				if code != 2 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.HasPrefix(errOut, "blockrec "+tc.cmd+": ") {
+					t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2 and one error line", args, code, out, errOut)
+				}
+				if after := snapshot(t, dir); after != before {
+					t.Errorf("%q (folder there before: %v) changed the output folder:\nbefore %q\nafter  %q", args, exists, before, after)
+				}
+			}
+		})
+	}
+	if exists(o) {
+		t.Errorf("a refused command wrote %s", o)
+	}
+	// Every command, and every dinov2 subcommand, is in the table.
+	listed := map[string]bool{}
+	for _, r := range rows {
+		listed[r.cmd] = true
+	}
+	for name := range commands {
+		if !listed[name] && name != "zz-echo" {
+			t.Errorf("command %s is not in the table", name)
+		}
+	}
+	for sub := range dinov2Subs {
+		if !listed["dinov2 "+sub] {
+			t.Errorf("dinov2 %s is not in the table", sub)
+		}
+	}
+}
+
+func mustMkdir(t *testing.T, dir string) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,11 +17,8 @@ func init() {
 	register("phases", "discover phases from a dissimilarity matrix", runPhases)
 }
 
-const phasesUsage = `usage:
-  blockrec phases --matrix W.csv --solver contiguous --k K [--min-size M] [--null] [--figure OUT.png]
-  blockrec phases --matrix W.csv --solver bisection --eps-frac F [--min-size M] [--null] [--figure OUT.png]
-
-Reads a square, symmetric CSV of layer-by-layer dissimilarities (no header; row i = layer i+1)
+// phasesAbout is the text under the usage line of `blockrec phases -h`.
+const phasesAbout = `Reads a square, symmetric CSV of layer-by-layer dissimilarities (no header; row i = layer i+1)
 and prints the phases on one line, 1-indexed and inclusive, e.g. "1-7 8-10 11-12".
 
   contiguous  the k contiguous phases maximising the dissimilarity across phases (exact DP);
@@ -40,13 +36,12 @@ one more line: "null: blocks|drift stat=<value> p=<value>".
 (boundaries only for contiguous phases).
 
 Exit status: 0 on success, 2 on bad arguments or a bad matrix (one line on stderr), 1 if the
-figure cannot be written.
-`
+figure cannot be written.`
 
 // runPhases implements `blockrec phases`.
 func runPhases(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("phases", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlagSet("phases", "--matrix W.csv (--k K | --solver bisection --eps-frac F) [--min-size M] [--null] [--figure OUT.png]",
+		phasesAbout, stderr)
 	matrix := fs.String("matrix", "", "square CSV of dissimilarities (no header)")
 	solver := fs.String("solver", "contiguous", "contiguous or bisection")
 	k := fs.Int("k", 0, "number of phases (contiguous)")
@@ -58,18 +53,11 @@ func runPhases(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "blockrec phases: "+format+"\n", a...)
 		return 2
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, phasesUsage)
-			return 0
-		}
-		return fail("%v (see blockrec phases -h)", err)
+	if code, done := parseFlags(fs, args, 0, stdout); done {
+		return code
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := setFlags(fs)
 	switch {
-	case fs.NArg() > 0:
-		return fail("unexpected argument %q (see blockrec phases -h)", fs.Arg(0))
 	case *matrix == "":
 		return fail("--matrix is required (see blockrec phases -h)")
 	case *solver != "contiguous" && *solver != "bisection":

@@ -158,9 +158,10 @@ func TestRunPhasesFigure(t *testing.T) {
 			t.Errorf("%s: %v, %v", tc.file, st, err)
 		}
 	}
-	var stderr bytes.Buffer
-	if code := runPhases([]string{"-h"}, &bytes.Buffer{}, &stderr); code != 0 || !strings.Contains(stderr.String(), "usage") {
-		t.Errorf("-h: exit %d, %q", code, stderr.String())
+	var stdout, stderr bytes.Buffer
+	if code := runPhases([]string{"-h"}, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "usage: blockrec phases ") ||
+		!strings.Contains(stdout.String(), "bisection   the released recursive exact max-cut") || stderr.Len() > 0 {
+		t.Errorf("-h: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	stdctx "context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -25,8 +24,9 @@ func init() {
 }
 
 func runRaptor(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("raptor", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("raptor", "--teacher DIR --out DIR (--k K | --thresholds T,... | --partition \"P ...\") [flags]",
+		"Distils a train-vit teacher into Raptor: caches its states, fits stage 1 and stage 2 and evaluates.\n"+
+			"Rerun the same command to resume; a folder made with other settings is refused.", stderr)
 	teacherDir := fs.String("teacher", "", "train-vit run folder of the teacher (result.json, checkpoints/)")
 	out := fs.String("out", "", "output folder (caches, stage checkpoints, result.json); rerun to resume")
 	dataset := fs.String("data", "auto", "data set the teacher was trained on: auto, cifar100, cifar10, standin, synthetic")
@@ -48,12 +48,12 @@ func runRaptor(args []string, stdout, stderr io.Writer) int {
 	valImages := fs.Int("val-images", 2000, "test images for evaluation (0: all)")
 	dtype := fs.String("dtype", "float32", "cache storage: float32 or float16")
 	seed := fs.Int64("seed", 1, "seed of initialisation and data order")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, 0, stdout); done {
+		return code
 	}
-	fail := func(code int, err error) int { fmt.Fprintln(stderr, "raptor:", err); return code }
-	if *teacherDir == "" || *out == "" || fs.NArg() != 0 {
-		return fail(2, errors.New("--teacher and --out are required and no positional arguments are taken"))
+	fail := func(code int, err error) int { commandError(stderr, "raptor", err); return code }
+	if *teacherDir == "" || *out == "" {
+		return fail(2, errors.New("--teacher and --out are required"))
 	}
 	if err := checkFlags(fs,
 		flagRule{"k", *k >= 0, "a whole number >= 1 (or leave it out)"},
@@ -82,6 +82,19 @@ func runRaptor(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(2, err)
 	}
+	var mlpKind vit.MLPKind
+	switch *mlp {
+	case "gelu":
+		mlpKind = vit.MLPGELU
+	case "swiglu":
+		mlpKind = vit.MLPSwiGLU
+	default:
+		return fail(2, fmt.Errorf("unknown --mlp %q", *mlp))
+	}
+	choice, err := parsePhaseFlags(*k, *thresholds, *partition)
+	if err != nil {
+		return fail(2, err)
+	}
 
 	t, err := recipes.LoadTrainedViT(*teacherDir)
 	if err != nil {
@@ -102,7 +115,7 @@ func runRaptor(args []string, stdout, stderr io.Writer) int {
 	if *valImages > 0 && *valImages < valSet.Len() {
 		valSet = valSet.Subset(*valImages, uint64(*seed)+1)
 	}
-	p, err := raptorPartition(b, t, trainSet, *k, *thresholds, *partition)
+	p, err := choice.resolve(b, t, trainSet)
 	if err != nil {
 		return fail(2, err)
 	}
@@ -114,15 +127,7 @@ func runRaptor(args []string, stdout, stderr io.Writer) int {
 		spec.Stage2Steps = *steps2
 	}
 	spec.Batch, spec.LR, spec.Mode, spec.Anneal, spec.Seed = *batch, *lr, runMode, *anneal, *seed
-	spec.DepthScaling, spec.PlainMSE, spec.LayerScale = !*noDepth, *plain, *lsInit
-	switch *mlp {
-	case "gelu":
-		spec.MLP = vit.MLPGELU
-	case "swiglu":
-		spec.MLP = vit.MLPSwiGLU
-	default:
-		return fail(2, fmt.Errorf("unknown --mlp %q", *mlp))
-	}
+	spec.DepthScaling, spec.PlainMSE, spec.LayerScale, spec.MLP = !*noDepth, *plain, *lsInit, mlpKind
 	// The folder records everything that shapes its caches, checkpoints and result: a rerun with
 	// other settings is refused rather than handed the old result or the old stage checkpoints.
 	teacherAbs, err := filepath.Abs(*teacherDir)
@@ -136,7 +141,7 @@ func runRaptor(args []string, stdout, stderr io.Writer) int {
 	if err := recipes.ClaimSpec(filepath.Join(*out, "spec.json"), record); err != nil {
 		return fail(1, err)
 	}
-	fmt.Fprintf(stderr, "raptor: teacher %s (%d layers, dim %d), phases %s\n", *teacherDir, t.Model.Config.Depth, t.Model.Config.Dim, p)
+	fmt.Fprintf(stderr, "blockrec raptor: teacher %s (%d layers, dim %d), phases %s\n", *teacherDir, t.Model.Config.Depth, t.Model.Config.Dim, p)
 	caches, err := recipes.ComputeTeacherCaches(b, t, trainSet, valSet, *out, raptor.CacheDType(*dtype), stderr)
 	if err != nil {
 		return fail(1, err)
@@ -172,9 +177,17 @@ type raptorRunSpec struct {
 	Seed         int64   `json:"seed"`
 }
 
-// raptorPartition resolves --partition, --thresholds or --k into phases of 0-based layers.
-func raptorPartition(b backends.Backend, t *recipes.TrainedViT, ds *data.Dataset, k int, thresholds, partition string) (phases.Partition, error) {
-	depth := t.Model.Config.Depth
+// phaseChoice is what --k, --thresholds or --partition asked for (exactly one is set), read
+// before anything is loaded; resolve turns it into phases of the teacher's layers.
+type phaseChoice struct {
+	k          int
+	thresholds []int
+	partition  phases.Partition // 0-based layers
+}
+
+// parsePhaseFlags checks that exactly one of --k, --thresholds and --partition is given and reads
+// the lists.
+func parsePhaseFlags(k int, thresholds, partition string) (phaseChoice, error) {
 	set := 0
 	for _, s := range []bool{k > 0, thresholds != "", partition != ""} {
 		if s {
@@ -182,42 +195,53 @@ func raptorPartition(b backends.Backend, t *recipes.TrainedViT, ds *data.Dataset
 		}
 	}
 	if set != 1 {
-		return nil, errors.New("give exactly one of --k, --thresholds, --partition")
+		return phaseChoice{}, errors.New("give exactly one of --k, --thresholds, --partition")
 	}
-	switch {
-	case partition != "":
-		var p phases.Partition
-		for _, field := range strings.Fields(partition) {
-			var phase []int
-			for _, s := range strings.Split(field, ",") {
-				v, err := strconv.Atoi(s)
-				if err != nil {
-					return nil, fmt.Errorf("--partition %q: %w", partition, err)
-				}
-				phase = append(phase, v-1)
+	c := phaseChoice{k: k}
+	for _, field := range strings.Fields(partition) {
+		var phase []int
+		for _, s := range strings.Split(field, ",") {
+			v, err := strconv.Atoi(s)
+			if err != nil {
+				return phaseChoice{}, fmt.Errorf("--partition %q: %w", partition, err)
 			}
-			p = append(p, phase)
+			phase = append(phase, v-1)
 		}
-		return p, p.Validate(depth)
-	case thresholds != "":
-		var th []int
+		c.partition = append(c.partition, phase)
+	}
+	if partition != "" && len(c.partition) == 0 {
+		return phaseChoice{}, fmt.Errorf("--partition %q: no phases", partition)
+	}
+	if thresholds != "" {
 		for _, s := range strings.Split(thresholds, ",") {
 			v, err := strconv.Atoi(strings.TrimSpace(s))
 			if err != nil {
-				return nil, fmt.Errorf("--thresholds %q: %w", thresholds, err)
+				return phaseChoice{}, fmt.Errorf("--thresholds %q: %w", thresholds, err)
 			}
-			th = append(th, v)
+			c.thresholds = append(c.thresholds, v)
 		}
-		return phases.FromThresholds(th, depth)
 	}
-	if k == 1 {
+	return c, nil
+}
+
+// resolve returns the phases of the teacher's layers: the partition or thresholds as given
+// (checked against the teacher's depth), else the contiguous max-cut of the teacher's
+// similarity matrix on up to 1000 images of ds.
+func (c phaseChoice) resolve(b backends.Backend, t *recipes.TrainedViT, ds *data.Dataset) (phases.Partition, error) {
+	depth := t.Model.Config.Depth
+	switch {
+	case c.partition != nil:
+		return c.partition, c.partition.Validate(depth)
+	case c.thresholds != nil:
+		return phases.FromThresholds(c.thresholds, depth)
+	case c.k == 1:
 		return phases.FromThresholds(nil, depth)
 	}
 	w, err := recipes.Similarity(b, t, ds, min(1000, ds.Len()))
 	if err != nil {
 		return nil, err
 	}
-	r, err := phases.Contiguous(w, k)
+	r, err := phases.Contiguous(w, c.k)
 	if err != nil {
 		return nil, err
 	}

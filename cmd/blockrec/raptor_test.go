@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,5 +90,50 @@ func TestRaptorCommandRunsAndResumes(t *testing.T) {
 	}
 	if o1.String() != o3.String() {
 		t.Errorf("resumed run differs:\n%s\n%s", o1.String(), o3.String())
+	}
+}
+
+// TestRaptorFlagErrors: every flag is checked before the teacher is loaded (the teacher named
+// does not exist) and before --out is created, with one line "blockrec raptor: ..." naming it.
+func TestRaptorFlagErrors(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	base := []string{"raptor", "--teacher", filepath.Join(dir, "none"), "--out", out}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"raptor", "--out", out, "--k", "2"}, "--teacher and --out are required"},
+		{append(base, "--k", "2", "stray"), `unexpected argument "stray"`},
+		{append(base, "--k", "-1"), "--k -1: must be a whole number >= 1"},
+		{append(base, "--k", "2", "--stage1-steps", "-1"), "--stage1-steps -1"},
+		{append(base, "--k", "2", "--anneal", "NaN"), "--anneal NaN: must be a number in [0, 1]"},
+		{append(base, "--k", "2", "--layerscale", "-1e-5"), "--layerscale -1e-05"},
+		{append(base, "--k", "2", "--val-images", "-3"), "--val-images -3"},
+		{append(base, "--k", "2", "--stages", "3"), `--stages "3": must be 1, 2 or 1,2`},
+		{append(base, "--k", "2", "--mode", "backwards"), "backwards"},
+		{append(base, "--k", "2", "--dtype", "int8"), `unknown --dtype "int8"`},
+		{append(base, "--k", "2", "--data", "imagenet"), `unknown --data "imagenet"`},
+		{append(base, "--k", "2", "--mlp", "relu"), `unknown --mlp "relu"`},
+		{base, "give exactly one of --k, --thresholds, --partition"},
+		{append(base, "--k", "2", "--thresholds", "3"), "give exactly one of --k, --thresholds, --partition"},
+		{append(base, "--thresholds", "3,x"), `--thresholds "3,x"`},
+		{append(base, "--partition", "1,2 3,a"), `--partition "1,2 3,a"`},
+		{append(base, "--partition", "  "), `--partition "  ": no phases`},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := dispatch(tc.args, &stdout, &stderr)
+		if code != 2 || !strings.HasPrefix(stderr.String(), "blockrec raptor: ") || !strings.Contains(stderr.String(), tc.want) ||
+			strings.Count(stderr.String(), "\n") != 1 || stdout.Len() > 0 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2 and one line with %q", tc.args[1:], code, stdout.String(), stderr.String(), tc.want)
+		}
+		if exists(out) {
+			t.Fatalf("%q created --out", tc.args[1:])
+		}
+	}
+	// With the flags right, the missing teacher is what fails (status 1).
+	var stderr bytes.Buffer
+	if code := dispatch(append(base, "--partition", "1,2 3"), io.Discard, &stderr); code != 1 || !strings.Contains(stderr.String(), "train it first") {
+		t.Errorf("valid flags, no teacher: exit %d, stderr %q; want 1 and the teacher named", code, stderr.String())
 	}
 }

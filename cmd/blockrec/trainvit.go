@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 
@@ -17,8 +17,8 @@ func init() {
 }
 
 func runTrainViT(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("train-vit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("train-vit", "--out DIR [flags]",
+		"Trains a ViT classifier with uniform stochastic depth into a run folder; rerun the same command to resume.", stderr)
 	out := fs.String("out", "", "run folder (checkpoints, metrics.jsonl, result.json); rerun the same command to resume")
 	dataset := fs.String("data", "auto", "auto (CIFAR-100, else the CIFAR-10 stand-in, else synthetic), cifar100, cifar10, standin, synthetic")
 	config := fs.String("config", "tiny", "model preset: tiny (dim 64, 8 layers, patch 8) or small (dim 192, 6 layers, patch 4)")
@@ -35,12 +35,12 @@ func runTrainViT(args []string, stdout, stderr io.Writer) int {
 	trainImages := fs.Int("train-images", 0, "use a random subset of this many training images (0: all)")
 	testImages := fs.Int("test-images", 0, "evaluate on a random subset of this many test images (0: all)")
 	seed := fs.Int64("seed", 1, "seed of initialisation, shuffling, augmentation and DropPath")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, 0, stdout); done {
+		return code
 	}
-	if *out == "" || fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "train-vit: --out is required and no positional arguments are taken")
-		return 2
+	fail := func(code int, err error) int { commandError(stderr, "train-vit", err); return code }
+	if *out == "" {
+		return fail(2, errors.New("--out is required"))
 	}
 	var model vit.Config
 	switch *config {
@@ -49,8 +49,7 @@ func runTrainViT(args []string, stdout, stderr io.Writer) int {
 	case "small":
 		model = vit.Small(0)
 	default:
-		fmt.Fprintf(stderr, "train-vit: unknown --config %q (tiny or small)\n", *config)
-		return 2
+		return fail(2, fmt.Errorf("unknown --config %q (tiny or small)", *config))
 	}
 	set := setFlags(fs)
 	if err := checkFlags(fs,
@@ -67,8 +66,7 @@ func runTrainViT(args []string, stdout, stderr io.Writer) int {
 		flagRule{"train-images", *trainImages >= 0, "a whole number >= 0 (0: all)"},
 		flagRule{"test-images", *testImages >= 0, "a whole number >= 0 (0: all)"},
 	); err != nil {
-		fmt.Fprintln(stderr, "train-vit:", err)
-		return 2
+		return fail(2, err)
 	}
 	for _, o := range []struct {
 		name string
@@ -85,33 +83,28 @@ func runTrainViT(args []string, stdout, stderr io.Writer) int {
 	model.DropPath = *sd
 	kind, err := kindFromFlag(*dataset)
 	if err != nil {
-		fmt.Fprintln(stderr, "train-vit:", err)
-		return 2
+		return fail(2, err)
 	}
 	spec := recipes.DefaultViTSpec(model, *epochs)
 	spec.BatchSize, spec.LR, spec.WeightDecay, spec.LabelSmoothing = *batch, *lr, *wd, *smoothing
 	spec.TrainImages, spec.TestImages, spec.Seed = *trainImages, *testImages, *seed
 	model.NumClasses = 1 // validated again with the dataset's class count
 	if err := model.Validate(); err != nil {
-		fmt.Fprintln(stderr, "train-vit:", err)
-		return 2
+		return fail(2, err)
 	}
 
 	splits, err := data.Open(context.Background(), data.Options{Only: kind, Logf: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }})
 	if err != nil {
-		fmt.Fprintln(stderr, "train-vit:", err)
-		return 1
+		return fail(1, err)
 	}
-	fmt.Fprintf(stderr, "train-vit: %s\n", splits.Provenance())
+	fmt.Fprintf(stderr, "blockrec train-vit: %s\n", splits.Provenance())
 	b, err := backend.New()
 	if err != nil {
-		fmt.Fprintln(stderr, "train-vit:", err)
-		return 1
+		return fail(1, err)
 	}
 	trained, err := recipes.TrainViT(b, *out, spec, splits, stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "train-vit:", err)
-		return 1
+		return fail(1, err)
 	}
 	r := trained.Result
 	fmt.Fprintf(stdout, "dataset %s | %d steps | test accuracy %.4f | %.1f img/s training | %s\n",
