@@ -149,7 +149,13 @@ type RaptorResult struct {
 	K               int         `json:"k"`
 	Accuracy        float64     `json:"accuracy"`         // teacher's head on Raptor's output (-1 without a head)
 	TeacherAccuracy float64     `json:"teacher_accuracy"` // on the same images
-	R2              [][]float64 `json:"r2"`               // [layer 1..L][CLS, registers, patches, all]; -1 for an empty group
+	// R2 is overcomplete's r2_score with the teacher as reference (grand-mean SST), as the paper
+	// reports it; [layer 1..L][CLS, registers, patches, all]; -1 for an empty group.
+	R2 [][]float64 `json:"r2"`
+	// R2Trainer is the released trainer's argument order (Raptor's output as the reference);
+	// R2PerFeature the per-feature-mean definition. Same layout as R2.
+	R2Trainer    [][]float64 `json:"r2_trainer"`
+	R2PerFeature [][]float64 `json:"r2_per_feature"`
 	Cosine          [][]float64 `json:"cosine"`
 	// CopyR2 is the R² of the trivial predictor that copies the embedding a_0 to every layer:
 	// Raptor has learned something only where R2 clearly exceeds it.
@@ -260,12 +266,15 @@ func FitRaptor(b backends.Backend, t *TrainedViT, caches *TeacherCaches, spec Ra
 		Spec: fmt.Sprintf("stage 1 %d steps/block, stage 2 %d steps, batch %d, lr %g, LayerScale init %g, seed %d, mode %v, depth scaling %v",
 			spec.Stage1Steps, spec.Stage2Steps, spec.Batch, spec.LR, spec.LayerScale, spec.Seed, spec.Mode, spec.DepthScaling)}
 	for l := range tcfg.Depth {
-		var r2, cos []float64
+		var r2, r2t, r2f, cos []float64
 		for g := range 4 {
 			r2 = append(r2, finiteOr(ev.Comparison.R2(l, g), -1))
+			r2t = append(r2t, finiteOr(ev.Comparison.R2Trainer(l, g), -1))
+			r2f = append(r2f, finiteOr(ev.Comparison.R2PerFeature(l, g), -1))
 			cos = append(cos, finiteOr(ev.Comparison.Cosine(l, g), -1))
 		}
 		res.R2, res.Cosine = append(res.R2, r2), append(res.Cosine, cos)
+		res.R2Trainer, res.R2PerFeature = append(res.R2Trainer, r2t), append(res.R2PerFeature, r2f)
 	}
 	if res.CopyR2, err = CopyBaselineR2(caches.Val); err != nil {
 		return nil, err
