@@ -6,42 +6,50 @@ import (
 	"math"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
 
 // BarGroup is one set of bars of a grouped bar chart: one value per category (e.g. one model's
-// accuracy on each data set) and, optionally, an error per value drawn as ± bars.
+// accuracy on each data set) and, optionally, an interval per value drawn as a whisker: either a
+// symmetric error Err (± bars, e.g. a standard deviation) or the absolute bounds Lo and Hi of an
+// asymmetric one (e.g. a 95% CI), with Lo[i] <= Values[i] <= Hi[i]. Give at most one of the two.
 type BarGroup struct {
 	Label  string
 	Values []float64
 	Err    []float64 // nil, or one non-negative value per category.
+	Lo, Hi []float64 // nil, or both one bound per category.
 }
 
 // Bars returns a grouped bar chart: one slot per category along x, and in each slot one bar per
-// group, side by side, with error bars where Err is given and a legend when any group has a
-// label. Bars start at zero. Both axis labels are required. Like Lines, it panics on malformed
-// groups, naming them.
+// group, side by side, with whiskers where an interval (Err or Lo/Hi) is given and a legend when
+// any group has a label, in the corner that covers the fewest bars (room is added above the
+// bars for it). Bars start at zero. Both axis labels are required. Like Lines, it panics on
+// malformed groups, naming them.
 func Bars(title, xlabel, ylabel string, categories []string, groups ...BarGroup) *plot.Plot {
 	if len(categories) == 0 {
 		panic(fmt.Sprintf("figures.Bars(%q): no categories", title))
 	}
 	p := newPlot(title, xlabel, ylabel)
 	p.Add(horizontalGrid())
+	placer := newLegendPlacer(p)
 	for g, grp := range groups {
 		if err := grp.check(len(categories)); err != nil {
 			panic(fmt.Sprintf("figures.Bars(%q): group %d (%q): %v", title, g, grp.Label, err))
 		}
 		b := &barSet{group: grp, index: g, count: len(groups), color: plotutil.Color(g)}
 		p.Add(b)
+		b.ink(placer)
 		if grp.Label != "" {
 			p.Legend.Add(grp.Label, b)
 		}
 	}
-	if hasLabel(groups) { // Headroom so the legend (top right) does not cover the bars.
+	if hasLabel(groups) { // Headroom so that a top corner is free for the legend.
 		p.Y.Max += 0.25 * (p.Y.Max - p.Y.Min)
 	}
+	p.Add(placer)
 	p.NominalX(categories...)
 	p.X.Min, p.X.Max = -0.5, float64(len(categories))-0.5
 	return p
@@ -62,7 +70,18 @@ func (g BarGroup) check(n int) error {
 			return fmt.Errorf("error %d is %v: must be finite and >= 0", i, g.Err[i])
 		}
 	}
-	return nil
+	return checkInterval(g.Values, g.Err, g.Lo, g.Hi, "value")
+}
+
+// interval is the whisker of bar i, [lo, hi], and whether it has one.
+func (g BarGroup) interval(i int) (lo, hi float64, ok bool) {
+	switch {
+	case g.Err != nil:
+		return g.Values[i] - g.Err[i], g.Values[i] + g.Err[i], g.Err[i] > 0
+	case g.Lo != nil:
+		return g.Lo[i], g.Hi[i], g.Hi[i] > g.Lo[i]
+	}
+	return g.Values[i], g.Values[i], false
 }
 
 // slotWidth is the fraction of a category's slot that its bars fill together.
@@ -93,9 +112,9 @@ func (b *barSet) Plot(c draw.Canvas, p *plot.Plot) {
 		pts := []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}}
 		c.FillPolygon(b.color, c.ClipPolygonXY(pts))
 		c.StrokeLines(outline, c.ClipLinesXY(append(pts, pts[0]))...)
-		if b.group.Err != nil && b.group.Err[i] > 0 {
+		if vlo, vhi, ok := b.group.interval(i); ok {
 			xm := trX(b.center(i))
-			lo, hi := trY(v-b.group.Err[i]), trY(v+b.group.Err[i])
+			lo, hi := trY(vlo), trY(vhi)
 			capW := (x1 - x0) / 4
 			c.StrokeLines(errStyle, c.ClipLinesXY(
 				[]vg.Point{{X: xm, Y: lo}, {X: xm, Y: hi}},
@@ -105,18 +124,26 @@ func (b *barSet) Plot(c draw.Canvas, p *plot.Plot) {
 	}
 }
 
-// DataRange implements plot.DataRanger: all bars, their error bars, and zero.
+// DataRange implements plot.DataRanger: all bars, their whiskers, and zero.
 func (b *barSet) DataRange() (xmin, xmax, ymin, ymax float64) {
 	xmin, xmax = -0.5, float64(len(b.group.Values))-0.5
 	ymin, ymax = 0, 0
 	for i, v := range b.group.Values {
-		e := 0.0
-		if b.group.Err != nil {
-			e = b.group.Err[i]
-		}
-		ymin, ymax = math.Min(ymin, v-e), math.Max(ymax, v+e)
+		lo, hi, _ := b.group.interval(i)
+		ymin, ymax = math.Min(ymin, math.Min(v, lo)), math.Max(ymax, math.Max(v, hi))
 	}
 	return xmin, xmax, ymin, ymax
+}
+
+// ink hands the bars and whiskers to the legend placer.
+func (b *barSet) ink(lp *legendPlacer) {
+	for i, v := range b.group.Values {
+		x0, x1 := b.center(i)-b.width()/2, b.center(i)+b.width()/2
+		lp.addPolygon([]plotter.XY{{X: x0, Y: 0}, {X: x1, Y: 0}, {X: x1, Y: v}, {X: x0, Y: v}})
+		if lo, hi, ok := b.group.interval(i); ok {
+			lp.addPolyline(plotter.XY{X: b.center(i), Y: lo}, plotter.XY{X: b.center(i), Y: hi})
+		}
+	}
 }
 
 // Thumbnail implements plot.Thumbnailer, for the legend.

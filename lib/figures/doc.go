@@ -9,7 +9,25 @@
 // new one goes to <repo>/build/figures-<scale>-<data set>/ (see DirFor). The scale is the
 // figure's own (Provenance.Scale), filled from BLOCKREC_SCALE only when empty.
 //
-// Plots are gonum.org/v1/plot plots. Lines and Bars build the common kinds (with mean ± std
-// error bars); Panel tiles several plots into one figure with aligned axes. The package knows no
-// model and trains nothing: it only draws what it is given.
+// Plots are gonum.org/v1/plot plots. Lines and Bars build the common kinds; Heatmap draws a
+// layer-by-layer matrix; Panel tiles several plots into one figure with aligned axes. The
+// primitives a paper figure needs:
+//
+//   - Intervals: Series and BarGroup take a symmetric Err (e.g. ± std) or the absolute bounds
+//     Lo, Hi of an asymmetric interval (e.g. a 95% CI), drawn as error bars or whiskers, or as a
+//     translucent band (Series.Band). Series.PointsOnly draws markers without a line.
+//   - Axes: WithYRange fixes the y range, CosineAxis keeps a cosine's axis within [−1, 1]; both
+//     clamp the axis, not the data.
+//   - Legends off the data: Lines and Bars put the legend, when drawn, in the corner of the data
+//     area that covers the fewest data (markers, lines, error bars, bands, bars: the first free
+//     one of top right, top left, bottom right, bottom left); where no corner is free,
+//     LegendRight puts it outside, right of a shrunk data area. A legend the caller moves
+//     (p.Legend.Top, Left) stays there. Plotters added after Lines or Bars are not looked at.
+//   - Math: Math(plots...) typesets `$…$` in titles, labels, ticks and legends (`$a_0$`,
+//     `$x_{\ell-1}$`, `$\|\Delta\|^2_F$`) in all three formats; CheckMath checks a label.
+//   - One colour scale: SharedRange gives one range for several matrices (HeatmapOptions.Min,
+//     Max), HideColorBar keeps a bar's room without drawing it, and HeatmapPanel does both: a
+//     panel of heat maps on one scale with one colour bar.
+//
+// The package knows no model and trains nothing: it only draws what it is given.
 package figures

@@ -9,7 +9,6 @@ import (
 	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -27,13 +26,18 @@ type HeatmapOptions struct {
 	// (phases.Partition.Thresholds). Each must be in 1..n−1.
 	Boundaries []int
 	// Min and Max fix the colour range; when both are zero it is the range of the off-diagonal
-	// entries (diagonal values outside it are clamped).
+	// entries (diagonal values outside it are clamped). SharedRange gives one range for several
+	// matrices, so that tiles of a Panel share a colour scale.
 	Min, Max float64
 	// ColorMap maps values to colours; nil means moreland.Kindlmann (dark = low, light = high;
 	// perceptually uniform, no red, so boundaries stand out).
 	ColorMap palette.ColorMap
 	// ColorBarLabel is written above the colour bar (e.g. "1 − cos"); optional.
 	ColorBarLabel string
+	// HideColorBar leaves the colour bar out but keeps its room, so that the matrix has the same
+	// size and place as in a heat map with a bar: in a Panel of heat maps on one scale
+	// (SharedRange), show the bar on the last tile only.
+	HideColorBar bool
 }
 
 // Heatmap draws a square layer-by-layer matrix m as a heat map: row i at the top, column j from
@@ -105,7 +109,7 @@ func Heatmap(m [][]float64, opts HeatmapOptions) (*plot.Plot, error) {
 	}
 
 	bar := &heatmapColorBar{cmap: cmap, x0: last + 0.04*float64(n), width: max(0.06*float64(n), 0.3),
-		y0: first, y1: last, label: opts.ColorBarLabel, style: p.Y.Tick.Label}
+		y0: first, y1: last, label: opts.ColorBarLabel, hidden: opts.HideColorBar}
 	p.Add(bar)
 
 	ticks := layerTicks(n, offset)
@@ -114,6 +118,22 @@ func Heatmap(m [][]float64, opts HeatmapOptions) (*plot.Plot, error) {
 	p.Y.Min, p.Y.Max = first, last
 	p.X.Padding, p.Y.Padding = 0, 0
 	return p, nil
+}
+
+// SharedRange is the range [lo, hi] of the finite off-diagonal entries of all the matrices (all
+// entries of a 1×1 matrix), as Heatmap would take for each alone: pass it as HeatmapOptions.Min
+// and Max to draw several heat maps on one colour scale. Without any finite entry it is NaN, NaN
+// (which Heatmap rejects as an empty colour range).
+func SharedRange(matrices ...[][]float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, m := range matrices {
+		l, h := valueRange(m)
+		lo, hi = min(lo, l), max(hi, h)
+	}
+	if lo > hi {
+		return math.NaN(), math.NaN()
+	}
+	return lo, hi
 }
 
 // valueRange is the range of the finite off-diagonal entries (all entries for a 1×1 matrix).
@@ -174,7 +194,7 @@ type heatmapColorBar struct {
 	x0, width     float64
 	y0, y1        float64
 	label         string
-	style         text.Style
+	hidden        bool
 	labelsCache   []plot.Tick
 	labelsCached  bool
 	labelsPadding vg.Length
@@ -202,6 +222,9 @@ func (b *heatmapColorBar) valueY(v float64) float64 {
 
 // Plot implements plot.Plotter.
 func (b *heatmapColorBar) Plot(c draw.Canvas, p *plot.Plot) {
+	if b.hidden {
+		return
+	}
 	trX, trY := p.Transforms(&c)
 	xl, xr := trX(b.x0), trX(b.x0+b.width)
 	lo, hi := b.cmap.Min(), b.cmap.Max()
@@ -218,7 +241,7 @@ func (b *heatmapColorBar) Plot(c draw.Canvas, p *plot.Plot) {
 		c.SetColor(mustAt(b.cmap, lo+(hi-lo)*(float64(k)+0.5)/colorBarSteps))
 		c.Fill(pa)
 	}
-	sty := b.style
+	sty := p.Y.Tick.Label // read when drawn, so that Math applies to the bar's labels too
 	sty.XAlign, sty.YAlign = draw.XLeft, draw.YCenter
 	for _, t := range b.ticks() {
 		y := trY(b.valueY(t.Value))
@@ -238,7 +261,7 @@ func (b *heatmapColorBar) DataRange() (xmin, xmax, ymin, ymax float64) {
 
 // GlyphBoxes reserves room for the tick labels right of the bar and the label above it.
 func (b *heatmapColorBar) GlyphBoxes(p *plot.Plot) []plot.GlyphBox {
-	sty := b.style
+	sty := p.Y.Tick.Label
 	sty.XAlign, sty.YAlign = draw.XLeft, draw.YCenter
 	xn := p.X.Norm(b.x0 + b.width)
 	var boxes []plot.GlyphBox
@@ -256,4 +279,41 @@ func (b *heatmapColorBar) GlyphBoxes(p *plot.Plot) []plot.GlyphBox {
 		boxes = append(boxes, plot.GlyphBox{X: p.X.Norm(b.x0 + b.width/2), Y: p.Y.Norm(b.y0), Rectangle: r})
 	}
 	return boxes
+}
+
+// HeatmapTile is one matrix of a HeatmapPanel.
+type HeatmapTile struct {
+	M          [][]float64
+	Title      string
+	Boundaries []int // as HeatmapOptions.Boundaries
+}
+
+// HeatmapPanel draws the tiles as heat maps on one colour scale with one colour bar, on the last
+// tile (the others keep its room, so that all matrices have the same size), in a Panel of cols
+// columns. opts applies to every tile except Title and Boundaries, which come from each tile;
+// unless opts fixes Min and Max, the scale is SharedRange of all the matrices. It returns the
+// figure and the tiles' plots (to change them further, e.g. with Math), or the first tile's
+// error.
+func HeatmapPanel(cols int, tiles []HeatmapTile, opts HeatmapOptions) (Figure, []*plot.Plot, error) {
+	if len(tiles) == 0 {
+		return nil, nil, fmt.Errorf("figures.HeatmapPanel: no tiles")
+	}
+	if opts.Min == 0 && opts.Max == 0 {
+		ms := make([][][]float64, len(tiles))
+		for i, t := range tiles {
+			ms[i] = t.M
+		}
+		opts.Min, opts.Max = SharedRange(ms...)
+	}
+	plots := make([]*plot.Plot, len(tiles))
+	for i, t := range tiles {
+		o := opts
+		o.Title, o.Boundaries, o.HideColorBar = t.Title, t.Boundaries, i < len(tiles)-1
+		p, err := Heatmap(t.M, o)
+		if err != nil {
+			return nil, nil, fmt.Errorf("figures.HeatmapPanel: tile %d: %w", i, err)
+		}
+		plots[i] = p
+	}
+	return Panel(cols, plots...), plots, nil
 }
