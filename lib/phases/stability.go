@@ -131,7 +131,8 @@ type Stability struct {
 	// Failed counts replicates where the finder gave no k-phase split (bisection can skip a k).
 	Failed int `json:"failed"`
 	// BlockIndex of each replicate's own phases on the replicate's matrix (lower = blockier);
-	// NaN where undefined (k = 1).
+	// −1 where undefined (k = 1, or the finder failed), so that the list stays valid JSON and
+	// replicate i of two Stabilities bootstrapped with one seed can be paired.
 	BlockIndex []float64 `json:"block_index"`
 }
 
@@ -172,7 +173,7 @@ func BootstrapPhases(per *PerImage, ks []int, find Finder, reps int, seed uint64
 			p, err := find(w, s.K)
 			if err != nil {
 				s.Failed++
-				s.BlockIndex = append(s.BlockIndex, math.NaN())
+				s.BlockIndex = append(s.BlockIndex, -1)
 				continue
 			}
 			if p.String() == s.Partition.String() {
@@ -183,7 +184,7 @@ func BootstrapPhases(per *PerImage, ks []int, find Finder, reps int, seed uint64
 					s.BoundaryShare[t-1]++
 				}
 			}
-			bi := math.NaN()
+			bi := -1.0
 			if s.K > 1 {
 				if v, err := BlockIndex(w, p); err == nil {
 					bi = v

@@ -189,7 +189,7 @@ func AnalysePhasesWith(w [][]float64, per *phases.PerImage, ks []int, opts Phase
 			s := dpStab[i]
 			r.Stability = &s
 			if r.K > 1 {
-				iv, err := stats.PercentileInterval(dropNaN(s.BlockIndex), stats.DefaultLevel)
+				iv, err := stats.PercentileInterval(defined(s.BlockIndex), stats.DefaultLevel)
 				if err == nil {
 					r.BlockIndexCI = &iv
 				}
@@ -226,10 +226,11 @@ func bootstrapBisection(per *phases.PerImage, ks []int, reps int, seed uint64) (
 	return out, nil
 }
 
-func dropNaN(xs []float64) []float64 {
+// defined drops the −1 markers of undefined block indices.
+func defined(xs []float64) []float64 {
 	var out []float64
 	for _, x := range xs {
-		if !math.IsNaN(x) {
+		if x >= 0 {
 			out = append(out, x)
 		}
 	}

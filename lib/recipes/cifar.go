@@ -35,8 +35,8 @@ type CIFARResults struct {
 	BaselineSD float64          `json:"baseline_sd"`
 	// BaselineSets says, per K, how the random contiguous phases were drawn.
 	BaselineSets []BaselineSet `json:"baseline_sets"`
-	Swaps        []SwapSet     `json:"swaps"`    // every single swap, on the plan's swap teachers
-	Controls     []Control     `json:"controls"` // random init and checkpoints along training
+	Swaps        []SwapSet     `json:"swaps"`             // every single swap, on the plan's swap teachers
+	Controls     []Control     `json:"controls"`          // random init and checkpoints along training
 	Skipped      []string      `json:"skipped,omitempty"` // fits left out by the time budget
 }
 

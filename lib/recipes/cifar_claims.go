@@ -137,7 +137,7 @@ func replicateDiff(a, b *phases.Stability, fullA, fullB float64) (stats.Estimate
 	}
 	var d []float64
 	for i := range a.BlockIndex {
-		if !math.IsNaN(a.BlockIndex[i]) && !math.IsNaN(b.BlockIndex[i]) {
+		if a.BlockIndex[i] >= 0 && b.BlockIndex[i] >= 0 {
 			d = append(d, a.BlockIndex[i]-b.BlockIndex[i])
 		}
 	}

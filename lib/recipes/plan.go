@@ -34,7 +34,7 @@ type CIFARPlan struct {
 	// RaptorLayerScale is the initial LayerScale of Raptor's blocks. The paper uses 1e-5 for
 	// 312,500 steps; runs of a few hundred steps start at 0.1 so the blocks can move at all.
 	RaptorLayerScale float64
-	RaptorSeeds      int     // Raptor seeds per teacher and K (0 means 1)
+	RaptorSeeds      int // Raptor seeds per teacher and K (0 means 1)
 	// BaselineDraws is the number of random contiguous partitions per K when there are more
 	// than phases.MaxEnumerated (else every one is fit); at least 10.
 	BaselineDraws int

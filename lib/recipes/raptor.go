@@ -145,10 +145,10 @@ func RaptorModel(tcfg vit.Config, spec RaptorSpec) (*raptor.Model, error) {
 
 // RaptorResult is what a fit measured on the evaluation cache; saved as result.json.
 type RaptorResult struct {
-	Partition       string      `json:"partition"`
-	K               int         `json:"k"`
-	Accuracy        float64     `json:"accuracy"`         // teacher's head on Raptor's output (-1 without a head)
-	TeacherAccuracy float64     `json:"teacher_accuracy"` // on the same images
+	Partition       string  `json:"partition"`
+	K               int     `json:"k"`
+	Accuracy        float64 `json:"accuracy"`         // teacher's head on Raptor's output (-1 without a head)
+	TeacherAccuracy float64 `json:"teacher_accuracy"` // on the same images
 	// R2 is overcomplete's r2_score with the teacher as reference (grand-mean SST), as the paper
 	// reports it; [layer 1..L][CLS, registers, patches, all]; -1 for an empty group.
 	R2 [][]float64 `json:"r2"`
@@ -156,7 +156,7 @@ type RaptorResult struct {
 	// R2PerFeature the per-feature-mean definition. Same layout as R2.
 	R2Trainer    [][]float64 `json:"r2_trainer"`
 	R2PerFeature [][]float64 `json:"r2_per_feature"`
-	Cosine          [][]float64 `json:"cosine"`
+	Cosine       [][]float64 `json:"cosine"`
 	// CopyR2 is the R² of the trivial predictor that copies the embedding a_0 to every layer:
 	// Raptor has learned something only where R2 clearly exceeds it.
 	CopyR2    [][]float64 `json:"copy_r2"`
@@ -169,8 +169,8 @@ type RaptorResult struct {
 	TeacherPredictions []int   `json:"teacher_predictions,omitempty"`
 	Agreement          float64 `json:"agreement"` // share of images where Raptor's class is the teacher's (-1 without a head)
 	Spec               string  `json:"spec"`      // steps, batch, lr, LayerScale, seed of the fit
-	Seconds   float64     `json:"seconds"`
-	Finished  string      `json:"finished"`
+	Seconds            float64 `json:"seconds"`
+	Finished           string  `json:"finished"`
 }
 
 // Token-group columns of RaptorResult.R2 and Cosine.

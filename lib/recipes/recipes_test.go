@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -41,7 +42,7 @@ func TestTrainViTCachesAndRefusesOtherSpecs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Result != first.Result {
+	if !reflect.DeepEqual(again.Result, first.Result) {
 		t.Errorf("reloaded result %+v differs from the trained one %+v", again.Result, first.Result)
 	}
 	acc, err := EvaluateViT(b, again.Ctx, again.Model, splits.Test, 50)

@@ -1,13 +1,13 @@
 package recipes
 
 import (
-	"slices"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
