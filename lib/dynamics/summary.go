@@ -62,15 +62,15 @@ type BoundaryClaim struct {
 // (mean stable rank over images and steps of each third). RiseThenFall: middle > early and
 // late < middle (the journal-club wording).
 type RankClaim struct {
-	Scope                    Scope
-	Early, Middle, Late      float64
+	Scope               Scope
+	Early, Middle, Late float64
 	// CenteredEarly, CenteredMiddle, CenteredLate: the same thirds of the centred stable rank
 	// (the update minus its mean over the scope's tokens), NaN when not measured. A coherent field
 	// has an uncentred rank near 1 whatever its token-to-token structure; the centred rank is that
 	// structure.
 	CenteredEarly, CenteredMiddle, CenteredLate float64
-	LateMin                  float64 // smallest per-step mean stable rank in the late third
-	LateLowest, RiseThenFall bool
+	LateMin                                     float64 // smallest per-step mean stable rank in the late third
+	LateLowest, RiseThenFall                    bool
 }
 
 // CoherenceClaim: "patch coherence rises late". Holds when the late-third mean pairwise coherence
