@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/blockrec/blockrec/lib/hidden"
 )
 
@@ -170,23 +172,21 @@ func (p *PCAFit) Result(components int) (*PCA, error) {
 	for j := range mShift {
 		mShift[j] = p.sum[j] / n
 	}
-	cov := make([]float64, D*D)
+	cov := mat.NewSymDense(D, nil)
 	var trace float64
 	for a := 0; a < D; a++ {
 		for b := a; b < D; b++ {
-			c := p.cov[a*D+b]/n - mShift[a]*mShift[b]
-			cov[a*D+b], cov[b*D+a] = c, c
+			cov.SetSym(a, b, p.cov[a*D+b]/n-mShift[a]*mShift[b])
 		}
-		trace += cov[a*D+a]
+		trace += cov.At(a, a)
 	}
-	apply := func(x, y []float64) {
-		for r := 0; r < D; r++ {
-			y[r] = dot64(cov[r*D:(r+1)*D], x)
-		}
-	}
-	vals, vecs, err := topEigen(apply, D, components, 1, 1e-9, 3000)
+	vals, vm, err := topEigen(cov, components, 1, 1e-9, 3000)
 	if err != nil {
 		return nil, fmt.Errorf("dynamics: PCA fit: %w", err)
+	}
+	vecs := make([][]float64, components)
+	for i := range vecs {
+		vecs[i] = mat.Col(nil, i, vm)
 	}
 	out := &PCA{Config: p.cfg, Points: p.n, Mean: make([]float64, D), Components: vecs, Variance: vals, TotalVariance: trace}
 	for j := range out.Mean {

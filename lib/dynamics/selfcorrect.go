@@ -13,6 +13,11 @@ import (
 // (tokens × dim). With layer i the output of block i, it applies blocks layer+1 … L.
 type RunFrom func(layer int, state []float32) (final []float32, err error)
 
+// RunPath is a RunFrom that returns the whole rest of the trajectory: the states of layers
+// layer+1 … L, concatenated ((L − layer) × tokens × dim, row-major). The callee must not keep or
+// modify state.
+type RunPath func(layer int, state []float32) (path []float32, err error)
+
 // PerturbConfig configures a SelfCorrection experiment.
 type PerturbConfig struct {
 	// Epsilon is the perturbation norm relative to each perturbed token's own norm at that layer:
@@ -44,7 +49,12 @@ type SelfCorrection struct {
 	perturbLayers       []int
 	images              int
 	nextID              uint64
-	rel, ang            [][]*dist // [scope][index in perturbLayers]
+	rel, ang            [][]*dist   // [scope][index in perturbLayers]
+	path                RunPath     // nil: final layer only
+	pang                [][][]*dist // [scope][index in perturbLayers][m − l]: per image and repeat
+	contr               [][]*dist   // [scope][index in perturbLayers]: per image
+	refPath             []float32
+	theta               [][]float64 // [scope][m − l] of the current repeat
 	buf, ref            []float32
 	g                   []float64
 }
@@ -59,6 +69,52 @@ type SelfCorrectionResult struct {
 	FinalLayer int
 	// RelL2: ‖f′ − f‖/‖f‖ per token; Angle: ∠(f′, f) in radians per token.
 	RelL2, Angle []Series
+	// PathAngle and Contraction are measured only with a RunPath (NewSelfCorrectionPath).
+	PathAngle []PathSeries
+	// Contraction per token group that was perturbed.
+	Contraction []ContractionSeries
+}
+
+// PathSeries is the angular deviation of a token group along the perturbed trajectory: for the
+// perturbation at layer Perturb[i], Mean[i][j] and Std[i][j] are over images × repeats of the mean
+// over the group's tokens of ∠(x′_m, x_m) in radians, m = Perturb[i] + j = Perturb[i] … L, where x′
+// is the perturbed and x the clean trajectory. Unlike ‖f′ − f‖/‖f‖ it does not shrink with norm
+// growth alone.
+type PathSeries struct {
+	Scope     Scope
+	Perturb   []int
+	Mean, Std [][]float64
+}
+
+// ContractionSeries is the per-block angular contraction of a perturbed token group: for block
+// Blocks[i] = l+1, the ratio θ_{l+1}/θ_l of the group's mean angular deviation one block after a
+// perturbation injected at layer l to the injected one, averaged over repeats per image; Ratio[i]
+// is its mean over images with a 95% percentile-bootstrap interval over images. < 1: the block
+// turns the perturbed direction back towards the clean one.
+type ContractionSeries struct {
+	Scope  Scope
+	Blocks []int
+	Ratio  []Interval
+}
+
+// PathOf returns the path series of a group.
+func (r SelfCorrectionResult) PathOf(s Scope) (PathSeries, bool) {
+	for _, p := range r.PathAngle {
+		if p.Scope == s {
+			return p, true
+		}
+	}
+	return PathSeries{}, false
+}
+
+// ContractionOf returns the contraction series of a group.
+func (r SelfCorrectionResult) ContractionOf(s Scope) (ContractionSeries, bool) {
+	for _, c := range r.Contraction {
+		if c.Scope == s {
+			return c, true
+		}
+	}
+	return ContractionSeries{}, false
 }
 
 // Rel returns the relative-deviation series of a measured group.
@@ -85,6 +141,45 @@ func NewSelfCorrection(layout hidden.Layout, run RunFrom, cfg PerturbConfig) (*S
 	return &SelfCorrection{layout: layout, run: run, cfg: cfg, scopes: presentGroups(layout, 1)}, nil
 }
 
+// NewSelfCorrectionPath is NewSelfCorrection with a RunPath: besides the final deviation it
+// measures the angular deviation at every layer after the perturbation and the per-block
+// angular contraction (same runs, no extra cost but the angles).
+func NewSelfCorrectionPath(layout hidden.Layout, run RunPath, cfg PerturbConfig) (*SelfCorrection, error) {
+	if run == nil {
+		return nil, fmt.Errorf("dynamics: self-correction: nil RunPath")
+	}
+	c, err := NewSelfCorrection(layout, func(int, []float32) ([]float32, error) {
+		return nil, fmt.Errorf("dynamics: self-correction: internal error: RunFrom called with a RunPath")
+	}, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.path = run
+	return c, nil
+}
+
+// initPath allocates the path distributions (perturbLayers and layers known).
+func (c *SelfCorrection) initPath() {
+	if c.path == nil {
+		return
+	}
+	last := c.layers - 1
+	c.pang = make([][][]*dist, len(c.scopes))
+	c.contr = make([][]*dist, len(c.scopes))
+	c.theta = make([][]float64, len(c.scopes))
+	for i := range c.scopes {
+		c.pang[i] = make([][]*dist, len(c.perturbLayers))
+		c.contr[i] = make([]*dist, len(c.perturbLayers))
+		c.theta[i] = make([]float64, c.layers)
+		for j, l := range c.perturbLayers {
+			for m := l; m <= last; m++ {
+				c.pang[i][j] = append(c.pang[i][j], newExactDist())
+			}
+			c.contr[i][j] = newExactDist()
+		}
+	}
+}
+
 func (c *SelfCorrection) init(s *hidden.States) error {
 	c.perturbLayers = c.cfg.Layers
 	if c.perturbLayers == nil {
@@ -106,7 +201,42 @@ func (c *SelfCorrection) init(s *hidden.States) error {
 			c.ang[i][j] = newLinearDist(0, math.Pi)
 		}
 	}
+	c.initPath()
 	return nil
+}
+
+// runFinal runs the perturbed (or clean) state from layer l and returns the final layer and,
+// with a RunPath, the whole path (layers l+1..L).
+func (c *SelfCorrection) runFinal(l int, state []float32, what string) (final, path []float32, err error) {
+	n := c.tokens * c.dim
+	if c.path == nil {
+		f, err := c.run(l, state)
+		if err != nil {
+			return nil, nil, fmt.Errorf("dynamics: self-correction: %s run from layer %d: %w", what, l, err)
+		}
+		if len(f) != n {
+			return nil, nil, fmt.Errorf("dynamics: self-correction: RunFrom(%d) returned %d values, want %d×%d", l, len(f), c.tokens, c.dim)
+		}
+		return f, nil, nil
+	}
+	p, err := c.path(l, state)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dynamics: self-correction: %s run from layer %d: %w", what, l, err)
+	}
+	if want := (c.layers - 1 - l) * n; len(p) != want {
+		return nil, nil, fmt.Errorf("dynamics: self-correction: RunPath(%d) returned %d values, want %d layers × %d×%d", l, len(p), c.layers-1-l, c.tokens, c.dim)
+	}
+	return p[len(p)-n:], p, nil
+}
+
+// groupAngle is the mean over the group's tokens of the angle between two layer states.
+func groupAngle(a, b []float32, from, to, dim int) float64 {
+	var s float64
+	for t := from; t < to; t++ {
+		x, y := a[t*dim:(t+1)*dim], b[t*dim:(t+1)*dim]
+		s += angle32(x, y, norm32(x), norm32(y))
+	}
+	return s / float64(to-from)
 }
 
 // Add runs the experiment on one image, numbered by the order of calls.
@@ -136,19 +266,31 @@ func (c *SelfCorrection) AddWithID(s *hidden.States, id uint64) error {
 	c.g = resize(c.g, D)
 	for li, l := range c.perturbLayers {
 		ref := s.Layer(last)
+		var refPath []float32 // layers l+1..L of the clean trajectory, when rerun
 		if c.cfg.RerunReference && l < last {
 			c.ref = resizeF32(c.ref, n)
 			copy(c.ref, s.Layer(l))
-			f, err := c.run(l, c.ref)
+			f, p, err := c.runFinal(l, c.ref, "unperturbed")
 			if err != nil {
-				return fmt.Errorf("dynamics: self-correction: unperturbed run from layer %d: %w", l, err)
+				return err
 			}
-			if len(f) != n {
-				return fmt.Errorf("dynamics: self-correction: RunFrom(%d) returned %d values, want %d×%d", l, len(f), T, D)
+			if p != nil {
+				c.refPath = append(c.refPath[:0], p...)
+				refPath = c.refPath
+				ref = refPath[len(refPath)-n:]
+			} else {
+				copy(c.ref, f)
+				ref = c.ref
 			}
-			copy(c.ref, f)
-			ref = c.ref
 		}
+		clean := func(m int) []float32 { // the clean state at layer m ≥ l
+			if refPath != nil && m > l {
+				return refPath[(m-l-1)*n : (m-l)*n]
+			}
+			return s.Layer(m)
+		}
+		ratioSum := make([]float64, len(c.scopes))
+		ratioN := make([]int, len(c.scopes))
 		for rep := 0; rep < c.cfg.Repeats; rep++ {
 			rng := rand.New(rand.NewPCG(c.cfg.Seed, mixSeed(id, uint64(l), uint64(rep))))
 			copy(c.buf, s.Layer(l))
@@ -165,16 +307,36 @@ func (c *SelfCorrection) AddWithID(s *hidden.States, id uint64) error {
 					x[j] = float32(float64(x[j]) + scale*c.g[j])
 				}
 			}
+			if c.path != nil {
+				for si, sc := range c.scopes {
+					from, to := sc.Range(c.layout)
+					c.theta[si][0] = groupAngle(c.buf, s.Layer(l), from, to, D)
+				}
+			}
 			final := c.buf
 			if l < last {
-				f, err := c.run(l, c.buf)
+				f, p, err := c.runFinal(l, c.buf, "perturbed")
 				if err != nil {
-					return fmt.Errorf("dynamics: self-correction: perturbed run from layer %d: %w", l, err)
-				}
-				if len(f) != n {
-					return fmt.Errorf("dynamics: self-correction: RunFrom(%d) returned %d values, want %d×%d", l, len(f), T, D)
+					return err
 				}
 				final = f
+				for si, sc := range c.scopes {
+					from, to := sc.Range(c.layout)
+					for m := l + 1; m <= last && p != nil; m++ {
+						c.theta[si][m-l] = groupAngle(p[(m-l-1)*n:(m-l)*n], clean(m), from, to, D)
+					}
+				}
+			}
+			if c.path != nil {
+				for si := range c.scopes {
+					for m := l; m <= last; m++ {
+						c.pang[si][li][m-l].add(c.theta[si][m-l])
+					}
+					if l < last && c.theta[si][0] > 0 {
+						ratioSum[si] += c.theta[si][1] / c.theta[si][0]
+						ratioN[si]++
+					}
+				}
 			}
 			for si, sc := range c.scopes {
 				from, to := sc.Range(c.layout)
@@ -194,6 +356,13 @@ func (c *SelfCorrection) AddWithID(s *hidden.States, id uint64) error {
 					}
 					c.rel[si][li].add(rel)
 					c.ang[si][li].add(angle32(f1, f0, norm32(f1), n0))
+				}
+			}
+		}
+		if c.path != nil {
+			for si := range c.scopes {
+				if ratioN[si] > 0 {
+					c.contr[si][li].add(ratioSum[si] / float64(ratioN[si]))
 				}
 			}
 		}
@@ -250,6 +419,24 @@ func (c *SelfCorrection) Merge(o *SelfCorrection) error {
 	if c.layers != o.layers || c.tokens != o.tokens || c.dim != o.dim {
 		return fmt.Errorf("dynamics: self-correction: merging %dx%dx%d into %dx%dx%d", o.layers, o.tokens, o.dim, c.layers, c.tokens, c.dim)
 	}
+	if (c.path == nil) != (o.path == nil) {
+		return fmt.Errorf("dynamics: self-correction: merging an accumulator with a RunPath and one without")
+	}
+	if c.path != nil && c.pang == nil {
+		c.initPath()
+	}
+	for i := range c.pang {
+		for j := range c.pang[i] {
+			for m := range c.pang[i][j] {
+				if err := c.pang[i][j][m].merge(o.pang[i][j][m]); err != nil {
+					return err
+				}
+			}
+			if err := c.contr[i][j].merge(o.contr[i][j]); err != nil {
+				return err
+			}
+		}
+	}
 	for i := range c.rel {
 		for j := range c.rel[i] {
 			if err := c.rel[i][j].merge(o.rel[i][j]); err != nil {
@@ -274,6 +461,29 @@ func (c *SelfCorrection) Result() SelfCorrectionResult {
 	for i, sc := range c.scopes {
 		r.RelL2 = append(r.RelL2, seriesOf(sc, c.perturbLayers, c.rel[i]))
 		r.Angle = append(r.Angle, seriesOf(sc, c.perturbLayers, c.ang[i]))
+	}
+	for i, sc := range c.scopes {
+		if c.pang == nil {
+			break
+		}
+		ps := PathSeries{Scope: sc, Perturb: append([]int(nil), c.perturbLayers...)}
+		cs := ContractionSeries{Scope: sc}
+		for j, l := range c.perturbLayers {
+			m, sd := make([]float64, len(c.pang[i][j])), make([]float64, len(c.pang[i][j]))
+			for k, d := range c.pang[i][j] {
+				st := d.stat()
+				m[k], sd[k] = st.Mean, st.Std
+			}
+			ps.Mean, ps.Std = append(ps.Mean, m), append(ps.Std, sd)
+			if d := c.contr[i][j]; d.n > 0 {
+				cs.Blocks = append(cs.Blocks, l+1)
+				cs.Ratio = append(cs.Ratio, bootstrapMean(d.vals, 0.95, 2000, c.cfg.Seed))
+			}
+		}
+		r.PathAngle = append(r.PathAngle, ps)
+		if len(cs.Blocks) > 0 {
+			r.Contraction = append(r.Contraction, cs)
+		}
 	}
 	return r
 }

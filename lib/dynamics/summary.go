@@ -45,6 +45,10 @@ type ConvergenceClaim struct {
 	Spearman                   float64 // rank correlation of mean γ with layer index
 	IncreasingFraction         float64 // fraction of steps where mean γ increases
 	Holds                      bool
+	// Shape tests the paper's S-curve: the mean γ against l fitted by a logistic, a line and a
+	// parabola (SigmoidTest); nil with fewer than 7 layers. SShaped = Shape.SShaped.
+	Shape   *ShapeTest
+	SShaped bool
 }
 
 // BoundaryClaim: "speed jumps at phase boundaries". Holds when Score > 1 and P < Alpha.
@@ -58,10 +62,15 @@ type BoundaryClaim struct {
 // (mean stable rank over images and steps of each third). RiseThenFall: middle > early and
 // late < middle (the journal-club wording).
 type RankClaim struct {
-	Scope                    Scope
-	Early, Middle, Late      float64
-	LateMin                  float64 // smallest per-step mean stable rank in the late third
-	LateLowest, RiseThenFall bool
+	Scope               Scope
+	Early, Middle, Late float64
+	// CenteredEarly, CenteredMiddle, CenteredLate: the same thirds of the centred stable rank
+	// (the update minus its mean over the scope's tokens), NaN when not measured. A coherent field
+	// has an uncentred rank near 1 whatever its token-to-token structure; the centred rank is that
+	// structure.
+	CenteredEarly, CenteredMiddle, CenteredLate float64
+	LateMin                                     float64 // smallest per-step mean stable rank in the late third
+	LateLowest, RiseThenFall                    bool
 }
 
 // CoherenceClaim: "patch coherence rises late". Holds when the late-third mean pairwise coherence
@@ -83,6 +92,25 @@ type SelfCorrectionClaim struct {
 	PatchEarlyFarther     bool
 	CLSLateFarther        bool
 	Holds                 bool
+	// PatchAngular and CLSAngular judge the same claim by angle, which norm growth alone does not
+	// shrink, plus the per-block angular contraction (nil without RunPath measurements).
+	PatchAngular, CLSAngular *AngularCorrection
+	// AngularHolds: the claim holds by final angle (patch early farther, CLS late farther).
+	AngularHolds bool
+}
+
+// AngularCorrection summarises the angular self-correction of one perturbed token group.
+type AngularCorrection struct {
+	Scope Scope
+	// FinalEarly and FinalLate are the mean final angles ∠(f′, f) (radians) for perturbations in
+	// the early and late thirds of the perturbation layers, the final layer excluded.
+	FinalEarly, FinalLate float64
+	// ContractionEarly, …Middle, …Late: mean over the blocks of each third of the per-block
+	// angular contraction θ_{l+1}/θ_l (mean over images).
+	ContractionEarly, ContractionMiddle, ContractionLate float64
+	// Blocks measured; Contracting and Expanding count the blocks whose 95% interval over images
+	// lies entirely below 1 and above 1.
+	Blocks, Contracting, Expanding int
 }
 
 // Summarize checks the paper's claims on the given results.
@@ -111,6 +139,13 @@ func Summarize(in SummaryInput) (Summary, error) {
 			}
 			c.IncreasingFraction = float64(up) / float64(n-1)
 			c.Holds = c.Spearman >= 0.8 && c.Penultimate > c.First && math.Abs(c.Final-1) < 1e-6
+			if n >= 7 {
+				sh, err := SigmoidTest(g.X(), m)
+				if err != nil {
+					return s, fmt.Errorf("dynamics: summary: convergence of %v: %w", g.Scope, err)
+				}
+				c.Shape, c.SShaped = &sh, sh.SShaped
+			}
 			s.Convergence = append(s.Convergence, c)
 		}
 	}
@@ -131,7 +166,11 @@ func Summarize(in SummaryInput) (Summary, error) {
 		if r, ok := in.Updates.Rank(scope); ok && len(r.Stats) >= 3 {
 			m := r.Means()
 			e, mid, l := thirdMeans(m)
-			c := RankClaim{Scope: scope, Early: e, Middle: mid, Late: l, LateMin: math.Inf(1)}
+			c := RankClaim{Scope: scope, Early: e, Middle: mid, Late: l, LateMin: math.Inf(1),
+				CenteredEarly: math.NaN(), CenteredMiddle: math.NaN(), CenteredLate: math.NaN()}
+			if cr, ok := in.Updates.CenteredRank(scope); ok && len(cr.Stats) == len(m) {
+				c.CenteredEarly, c.CenteredMiddle, c.CenteredLate = thirdMeans(cr.Means())
+			}
 			_, c2 := thirds(len(m))
 			for _, v := range m[c2:] {
 				c.LateMin = math.Min(c.LateMin, v)
@@ -162,6 +201,17 @@ func Summarize(in SummaryInput) (Summary, error) {
 		c.PatchEarlyFarther = c.PatchEarly > c.PatchLate
 		c.CLSLateFarther = c.CLSLate > c.CLSEarly
 		c.Holds = c.PatchEarlyFarther && c.CLSLateFarther
+		c.PatchAngular, err = angularCorrection(in.PatchPerturbed, ScopePatches)
+		if err != nil {
+			return s, err
+		}
+		c.CLSAngular, err = angularCorrection(in.CLSPerturbed, ScopeCLS)
+		if err != nil {
+			return s, err
+		}
+		if c.PatchAngular != nil && c.CLSAngular != nil {
+			c.AngularHolds = c.PatchAngular.FinalEarly > c.PatchAngular.FinalLate && c.CLSAngular.FinalLate > c.CLSAngular.FinalEarly
+		}
 		s.SelfCorrection = &c
 	}
 	return s, nil
@@ -183,6 +233,42 @@ func earlyLateDeviation(r *SelfCorrectionResult, sc Scope) (early, late float64,
 	}
 	e, _, l := thirdMeans(m)
 	return e, l, nil
+}
+
+// angularCorrection summarises the angular deviation of the perturbed group sc; nil when the
+// result has no contraction measurements for it.
+func angularCorrection(r *SelfCorrectionResult, sc Scope) (*AngularCorrection, error) {
+	cs, ok := r.ContractionOf(sc)
+	if !ok {
+		return nil, nil
+	}
+	ang, ok := r.Ang(sc)
+	if !ok {
+		return nil, fmt.Errorf("dynamics: summary: self-correction result has no %v angle", sc)
+	}
+	var fin []float64
+	for i, l := range ang.Layers {
+		if l != r.FinalLayer {
+			fin = append(fin, ang.Stats[i].Mean)
+		}
+	}
+	if len(fin) < 3 || len(cs.Ratio) < 3 {
+		return nil, fmt.Errorf("dynamics: summary: angular self-correction needs at least 3 perturbation layers before the last, has %d", len(fin))
+	}
+	a := AngularCorrection{Scope: sc, Blocks: len(cs.Ratio)}
+	a.FinalEarly, _, a.FinalLate = thirdMeans(fin)
+	means := make([]float64, len(cs.Ratio))
+	for i, iv := range cs.Ratio {
+		means[i] = iv.Mean
+		if iv.Hi < 1 {
+			a.Contracting++
+		}
+		if iv.Lo > 1 {
+			a.Expanding++
+		}
+	}
+	a.ContractionEarly, a.ContractionMiddle, a.ContractionLate = thirdMeans(means)
+	return &a, nil
 }
 
 // thirds returns the cut points of n positions into three near-equal parts.

@@ -40,21 +40,27 @@ type UpdateField struct {
 	layers, tokens, dim int
 	images              int
 	rank                [][]*dist    // [scope][step], one value per image
+	crank               [][]*dist    // [scope][step]: stable rank of the centred field
 	sv                  [][][]*dist  // [scope][step][k]
 	pair, mean          [][]*dist    // [scope][step]
 	bufs                []*updateBuf // per worker
 }
 
 type updateBuf struct {
-	delta, gram, sub, unit, msum []float64
+	delta, gram, sub, csub, unit, msum []float64
 }
 
 // UpdateFieldResult holds per-step statistics over images (Layers[i] = l for Δ_l).
 type UpdateFieldResult struct {
 	Images   int
 	Centered bool
-	// StableRank per scope.
+	// StableRank per scope (of the centred field when Centered).
 	StableRank []Series
+	// CenteredStableRank per scope: always that of the centred field Δ_l − mean over the scope's
+	// tokens (per image and layer), so that it can be read next to an uncentred StableRank. A field
+	// where every token makes the same move plus small independent noise has StableRank ≈ 1 but a
+	// large CenteredStableRank: the uncentred rank then measures only the shared move.
+	CenteredStableRank []Series
 	// SingularValues per scope: the top-k singular values of Δ_l.
 	SingularValues []SingularSeries
 	// PairwiseCoherence and MeanCoherence per scope with ≥ 2 tokens.
@@ -71,6 +77,11 @@ type SingularSeries struct {
 
 // Rank returns the stable-rank series of a scope.
 func (r UpdateFieldResult) Rank(s Scope) (Series, bool) { return findSeries(r.StableRank, s) }
+
+// CenteredRank returns the centred stable-rank series of a scope.
+func (r UpdateFieldResult) CenteredRank(s Scope) (Series, bool) {
+	return findSeries(r.CenteredStableRank, s)
+}
 
 // Pairwise returns the pairwise-coherence series of a scope.
 func (r UpdateFieldResult) Pairwise(s Scope) (Series, bool) {
@@ -125,7 +136,7 @@ func (u *UpdateField) init(layers, tokens, dim int) {
 		}
 		return d
 	}
-	u.rank, u.pair, u.mean = mk(), mk(), mk()
+	u.rank, u.crank, u.pair, u.mean = mk(), mk(), mk(), mk()
 	u.sv = make([][][]*dist, ns)
 	for i := range u.sv {
 		u.sv[i] = make([][]*dist, steps)
@@ -155,26 +166,34 @@ func (u *UpdateField) Add(s *hidden.States) error {
 	}
 	var wg sync.WaitGroup
 	next := make(chan int)
+	errs := make([]error, workers)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
-		go func(b *updateBuf) {
+		go func(w int, b *updateBuf) {
 			defer wg.Done()
 			for l := range next {
-				u.addStep(s, l, b)
+				if err := u.addStep(s, l, b); err != nil && errs[w] == nil {
+					errs[w] = fmt.Errorf("dynamics: update field: step %d: %w", l, err)
+				}
 			}
-		}(u.bufs[w])
+		}(w, u.bufs[w])
 	}
 	for l := 0; l+1 < s.Layers; l++ {
 		next <- l
 	}
 	close(next)
 	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err // the image is partly accumulated; the accumulator should be discarded
+		}
+	}
 	u.images++
 	return nil
 }
 
 // addStep analyses Δ_l of one image; it only touches the distributions of step l.
-func (u *UpdateField) addStep(s *hidden.States, l int, b *updateBuf) {
+func (u *UpdateField) addStep(s *hidden.States, l int, b *updateBuf) error {
 	T, D := s.Tokens, s.Dim
 	b.delta = resize(b.delta, T*D)
 	x0, x1 := s.Layer(l), s.Layer(l+1)
@@ -202,16 +221,26 @@ func (u *UpdateField) addStep(s *hidden.States, l int, b *updateBuf) {
 			b.sub = gramCols(b.delta, D, from, to, u.cfg.Centered, b.sub)
 			g, gn = b.sub, D
 		}
-		eig := symEigenvalues(g, gn, u.cfg.TopK)
-		var trace float64
-		for i := 0; i < gn; i++ {
-			trace += g[i*gn+i]
+		eig, err := symEigenvalues(g, gn, u.cfg.TopK)
+		if err != nil {
+			return fmt.Errorf("scope %v: %w", sc, err)
 		}
-		sr := 0.0
-		if trace > 0 && eig[0] > 0 {
-			sr = trace / eig[0]
-		}
+		sr := stableRank(g, gn, eig[0])
 		u.rank[si][l].add(sr)
+		if !u.cfg.Centered {
+			if gn == n { // a token Gram matrix: centre it in place of a copy
+				b.csub = append(b.csub[:0], g...)
+				centerGram(b.csub, n)
+			} else {
+				b.csub = gramCols(b.delta, D, from, to, true, b.csub)
+			}
+			top, err := symEigenvalues(b.csub, gn, 1)
+			if err != nil {
+				return fmt.Errorf("scope %v, centred: %w", sc, err)
+			}
+			sr = stableRank(b.csub, gn, top[0])
+		}
+		u.crank[si][l].add(sr)
 		for k := 0; k < u.cfg.TopK; k++ {
 			v := 0.0
 			if k < len(eig) && eig[k] > 0 {
@@ -225,6 +254,19 @@ func (u *UpdateField) addStep(s *hidden.States, l int, b *updateBuf) {
 			u.mean[si][l].add(mean)
 		}
 	}
+	return nil
+}
+
+// stableRank is trace(g)/λ_max for the n×n Gram matrix g (0 for a zero matrix).
+func stableRank(g []float64, n int, top float64) float64 {
+	var trace float64
+	for i := 0; i < n; i++ {
+		trace += g[i*n+i]
+	}
+	if trace > 0 && top > 0 {
+		return trace / top
+	}
+	return 0
 }
 
 // coherence returns the pairwise and mean-direction coherence of rows from..to-1 of delta.
@@ -277,7 +319,7 @@ func (u *UpdateField) Merge(o *UpdateField) error {
 	}
 	for i := range u.rank {
 		for l := range u.rank[i] {
-			for _, pr := range [][2]*dist{{u.rank[i][l], o.rank[i][l]}, {u.pair[i][l], o.pair[i][l]}, {u.mean[i][l], o.mean[i][l]}} {
+			for _, pr := range [][2]*dist{{u.rank[i][l], o.rank[i][l]}, {u.crank[i][l], o.crank[i][l]}, {u.pair[i][l], o.pair[i][l]}, {u.mean[i][l], o.mean[i][l]}} {
 				if err := pr[0].merge(pr[1]); err != nil {
 					return err
 				}
@@ -302,6 +344,7 @@ func (u *UpdateField) Result() UpdateFieldResult {
 	steps := seqInts(0, u.layers-1)
 	for i, sc := range u.cfg.Scopes {
 		r.StableRank = append(r.StableRank, seriesOf(sc, steps, u.rank[i]))
+		r.CenteredStableRank = append(r.CenteredStableRank, seriesOf(sc, steps, u.crank[i]))
 		ss := SingularSeries{Scope: sc, Layers: append([]int(nil), steps...)}
 		for l := range steps {
 			m, sd := make([]float64, u.cfg.TopK), make([]float64, u.cfg.TopK)

@@ -16,10 +16,12 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"gonum.org/v1/plot"
 
 	"github.com/blockrec/blockrec/lib/data"
 	"github.com/blockrec/blockrec/lib/dinov2"
 	"github.com/blockrec/blockrec/lib/dynamics"
+	"github.com/blockrec/blockrec/lib/figures"
 	"github.com/blockrec/blockrec/lib/hidden"
 	"github.com/blockrec/blockrec/lib/phases"
 	"github.com/blockrec/blockrec/lib/vit"
@@ -161,6 +163,23 @@ func (s DynamicsSubject) images(ds *data.Dataset, idx []int) ([]float32, error) 
 // returns the final hidden state (before the final LayerNorm), compiling one graph per starting
 // layer on first use. The function is not safe for concurrent use.
 func (s DynamicsSubject) RunFrom(b backends.Backend, h, w int) dynamics.RunFrom {
+	path := s.RunPath(b, h, w)
+	n := s.Model.Layout(h, w).NumTokens() * s.Model.Config.Dim
+	return func(layer int, state []float32) ([]float32, error) {
+		if layer == s.Model.Config.Depth && len(state) == n {
+			return append([]float32(nil), state...), nil
+		}
+		p, err := path(layer, state)
+		if err != nil {
+			return nil, err
+		}
+		return p[len(p)-n:], nil
+	}
+}
+
+// RunPath is RunFrom returning every later hidden state: layers layer+1 … L, concatenated
+// (nothing for layer = L).
+func (s DynamicsSubject) RunPath(b backends.Backend, h, w int) dynamics.RunPath {
 	depth := s.Model.Config.Depth
 	tokens, dim := s.Model.Layout(h, w).NumTokens(), s.Model.Config.Dim
 	execs := make(map[int]*context.Exec)
@@ -172,14 +191,13 @@ func (s DynamicsSubject) RunFrom(b backends.Backend, h, w int) dynamics.RunFrom 
 			return nil, fmt.Errorf("run-from: state has %d values, want %d tokens × %d dims", len(state), tokens, dim)
 		}
 		if layer == depth {
-			return append([]float32(nil), state...), nil
+			return nil, nil
 		}
 		exec := execs[layer]
 		if exec == nil {
 			var err error
 			exec, err = context.NewExec(b, s.Ctx, func(ctx *context.Context, x *Node) *Node {
-				states := s.Model.RunFrom(ctx, layer, x)
-				return states[len(states)-1]
+				return Concatenate(s.Model.RunFrom(ctx, layer, x), 0) // (L−layer) × tokens × dim
 			})
 			if err != nil {
 				return nil, fmt.Errorf("run-from layer %d: %w", layer, err)
@@ -202,7 +220,7 @@ func (s DynamicsSubject) RunFrom(b backends.Backend, h, w int) dynamics.RunFrom 
 
 // dynamicsMethod changes whenever RunDynamics computes something differently, so that results
 // cached by an older version are recomputed.
-const dynamicsMethod = "2: images streamed in a seeded random order"
+const dynamicsMethod = "3: speed tests on held-out images; angular self-correction along the path; centred stable rank; S-shape test"
 
 // DynamicsKey says what a result was computed from; a cached result is reused only when its key
 // equals the requested one.
@@ -244,8 +262,16 @@ type DynamicsResult struct {
 	Phases      []PhaseBoundaries          `json:"phases"`
 	Convergence dynamics.ConvergenceResult `json:"convergence"`
 	Speed       dynamics.SpeedResult       `json:"speed"`
-	// SpeedTests holds the boundary test for every k and token group.
+	// SplitPhases are the max-cut phases of the dissimilarity matrix of the boundary half of the
+	// images only (even stream positions), SpeedHeldOut the speed of the other half (odd
+	// positions): the speed tests use one on the other, so that the boundaries are not chosen on
+	// the images whose speed they are tested on. Phases and Speed are over all images.
+	SplitPhases  []PhaseBoundaries    `json:"split_phases"`
+	SpeedHeldOut dynamics.SpeedResult `json:"speed_held_out"`
+	// SpeedTests holds the boundary test for every k and token group (held-out, see SplitPhases).
 	SpeedTests []SpeedBoundaryTest `json:"speed_tests"`
+	// SpeedTestNote says how the speed tests were split, for captions.
+	SpeedTestNote string `json:"speed_test_note"`
 	// SelfCorrectionCLS perturbs only the CLS token, SelfCorrectionPatches only the patch tokens.
 	SelfCorrectionCLS     dynamics.SelfCorrectionResult `json:"self_correction_cls"`
 	SelfCorrectionPatches dynamics.SelfCorrectionResult `json:"self_correction_patches"`
@@ -259,9 +285,12 @@ type DynamicsResult struct {
 	Summary               dynamics.Summary          `json:"summary"`
 	SummaryK              int                       `json:"summary_k"`          // cfg.SummaryK, or the largest k tested when it is not among them
 	SummaryBoundaries     []int                     `json:"summary_boundaries"` // the thresholds of SummaryK phases
-	Backend               string                    `json:"backend"`
-	Seconds               float64                   `json:"seconds"`
-	Finished              string                    `json:"finished"`
+	// SummaryTestBoundaries are the SummaryK thresholds of SplitPhases, which the Summary's speed
+	// claim is tested with (on SpeedHeldOut).
+	SummaryTestBoundaries []int   `json:"summary_test_boundaries"`
+	Backend               string  `json:"backend"`
+	Seconds               float64 `json:"seconds"`
+	Finished              string  `json:"finished"`
 }
 
 // Boundaries returns the thresholds of k phases, or nil.
@@ -305,11 +334,15 @@ func RunDynamics(b backends.Backend, s DynamicsSubject, ds *data.Dataset, cfg Dy
 			return nil, fmt.Errorf("dynamics recipe: k=%d phases for a model of %d blocks", k, L)
 		}
 	}
-	run := s.RunFrom(b, h, w)
+	run := s.RunPath(b, h, w)
 
 	conv := dynamics.NewConvergence(layout)
 	speed := dynamics.NewSpeed(layout)
 	sim := phases.NewCLSMeanPatch(phases.SimilarityOptions{Layout: layout})
+	// The boundary half (even stream positions) chooses the phases the speed of the other half
+	// (odd positions) is tested against.
+	simBoundary := phases.NewCLSMeanPatch(phases.SimilarityOptions{Layout: layout})
+	speedHeldOut := dynamics.NewSpeed(layout)
 	upd, err := dynamics.NewUpdateField(layout, dynamics.UpdateFieldConfig{TopK: cfg.TopK})
 	if err != nil {
 		return nil, err
@@ -323,7 +356,7 @@ func RunDynamics(b backends.Backend, s DynamicsSubject, ds *data.Dataset, cfg Dy
 		return nil, err
 	}
 	perturb := func(scope dynamics.Scope) (*dynamics.SelfCorrection, error) {
-		return dynamics.NewSelfCorrection(layout, run, dynamics.PerturbConfig{Epsilon: cfg.Epsilon, Tokens: scope,
+		return dynamics.NewSelfCorrectionPath(layout, run, dynamics.PerturbConfig{Epsilon: cfg.Epsilon, Tokens: scope,
 			Layers: cfg.PerturbLayers, Seed: cfg.Seed})
 	}
 	scCLS, err := perturb(dynamics.ScopeCLS)
@@ -357,6 +390,13 @@ func RunDynamics(b backends.Backend, s DynamicsSubject, ds *data.Dataset, cfg Dy
 				if err := dynamics.Feed(st, conv, speed, sim, upd, pcaCLS, pcaMP); err != nil {
 					return fmt.Errorf("image %d: %w", id, err)
 				}
+				half := dynamics.Accumulator(simBoundary)
+				if id%2 == 1 {
+					half = speedHeldOut
+				}
+				if err := half.Add(st); err != nil {
+					return fmt.Errorf("image %d: %w", id, err)
+				}
 				if id < cfg.SelfCorrectionImages {
 					if err := scCLS.AddWithID(st, uint64(id)); err != nil {
 						return fmt.Errorf("image %d: %w", id, err)
@@ -382,20 +422,32 @@ func RunDynamics(b backends.Backend, s DynamicsSubject, ds *data.Dataset, cfg Dy
 	r := &DynamicsResult{Layout: layout, FinalLayer: L, Similarity: sim.Matrix(), ClassNames: ds.ClassNames, DatasetName: ds.Name,
 		Convergence: conv.Result(), Speed: speed.Result(), Updates: upd.Result(),
 		SelfCorrectionCLS: scCLS.Result(), SelfCorrectionPatches: scPatch.Result()}
+	split := sub.Len() >= 2
+	if split {
+		r.SpeedHeldOut = speedHeldOut.Result()
+		r.SpeedTestNote = fmt.Sprintf("boundaries from the max-cut phases of %d images (even stream positions), speed tested on the other %d (odd positions)",
+			(sub.Len()+1)/2, sub.Len()/2)
+	} else {
+		r.SpeedTestNote = "no speed tests: a held-out split needs at least 2 images"
+	}
 	for _, k := range cfg.Ks {
-		c, err := phases.Contiguous(r.Similarity, k)
-		if err != nil {
-			return nil, fmt.Errorf("dynamics recipe: k=%d: %w", k, err)
-		}
-		th, err := c.Partition.Thresholds()
+		pb, err := maxCutPhases(r.Similarity, k)
 		if err != nil {
 			return nil, err
 		}
-		r.Phases = append(r.Phases, PhaseBoundaries{K: k, Thresholds: th, Partition: c.Partition})
-		for _, g := range r.Speed.Groups {
-			t, err := dynamics.BoundaryTest(g.Means(), th, cfg.Permutations, cfg.Seed)
+		r.Phases = append(r.Phases, pb)
+		if !split {
+			continue
+		}
+		hb, err := maxCutPhases(simBoundary.Matrix(), k)
+		if err != nil {
+			return nil, err
+		}
+		r.SplitPhases = append(r.SplitPhases, hb)
+		for _, g := range r.SpeedHeldOut.Groups {
+			t, err := dynamics.BoundaryTest(g.Means(), hb.Thresholds, cfg.Permutations, cfg.Seed)
 			if err != nil {
-				return nil, fmt.Errorf("dynamics recipe: speed of %v, k=%d: %w", g.Scope, k, err)
+				return nil, fmt.Errorf("dynamics recipe: held-out speed of %v, k=%d: %w", g.Scope, k, err)
 			}
 			r.SpeedTests = append(r.SpeedTests, SpeedBoundaryTest{K: k, Scope: g.Scope, Test: t, Holds: t.Score > 1 && t.P < 0.05})
 		}
@@ -411,7 +463,12 @@ func RunDynamics(b backends.Backend, s DynamicsSubject, ds *data.Dataset, cfg Dy
 		r.SummaryK = cfg.Ks[len(cfg.Ks)-1]
 	}
 	r.SummaryBoundaries = r.Boundaries(r.SummaryK)
-	in := dynamics.SummaryInput{Convergence: &r.Convergence, Speed: &r.Speed, Boundaries: r.SummaryBoundaries,
+	for _, p := range r.SplitPhases {
+		if p.K == r.SummaryK {
+			r.SummaryTestBoundaries = p.Thresholds
+		}
+	}
+	in := dynamics.SummaryInput{Convergence: &r.Convergence, Speed: &r.SpeedHeldOut, Boundaries: r.SummaryTestBoundaries,
 		Permutations: cfg.Permutations, Seed: cfg.Seed, Updates: &r.Updates, RankScope: dynamics.ScopeAll}
 	if cfg.SelfCorrectionImages > 0 {
 		in.CLSPerturbed, in.PatchPerturbed = &r.SelfCorrectionCLS, &r.SelfCorrectionPatches
@@ -426,6 +483,19 @@ func RunDynamics(b backends.Backend, s DynamicsSubject, ds *data.Dataset, cfg Dy
 	r.Seconds = time.Since(began).Seconds()
 	r.Finished = time.Now().UTC().Format(time.RFC3339)
 	return r, nil
+}
+
+// maxCutPhases returns the optimal contiguous max-cut phases of a dissimilarity matrix for k.
+func maxCutPhases(sim [][]float64, k int) (PhaseBoundaries, error) {
+	c, err := phases.Contiguous(sim, k)
+	if err != nil {
+		return PhaseBoundaries{}, fmt.Errorf("dynamics recipe: k=%d: %w", k, err)
+	}
+	th, err := c.Partition.Thresholds()
+	if err != nil {
+		return PhaseBoundaries{}, fmt.Errorf("dynamics recipe: k=%d: %w", k, err)
+	}
+	return PhaseBoundaries{K: k, Thresholds: th, Partition: c.Partition}, nil
 }
 
 func dynamicsKey(s DynamicsSubject, ds *data.Dataset, cfg DynamicsConfig) DynamicsKey {
@@ -588,4 +658,253 @@ func mapFloats(v reflect.Value, f func(float64) float64) {
 			v.SetFloat(f(v.Float()))
 		}
 	}
+}
+
+// radToDeg converts the package's radians to the degrees the figures show.
+const radToDeg = 180 / math.Pi
+
+// dynGroupName names a token group in legends.
+func dynGroupName(s dynamics.Scope) string {
+	switch s {
+	case dynamics.ScopeCLS:
+		return "CLS"
+	case dynamics.ScopeRegisters:
+		return "registers"
+	case dynamics.ScopePatches:
+		return "patches"
+	}
+	return "all tokens"
+}
+
+// allFinite reports whether every value is a finite number (figures.Lines rejects the others).
+func allFinite(v ...float64) bool {
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// DynamicsFigures returns the figures of the rigour checks, each with its caption: the S-shape
+// test of γ, the angular deviation along perturbed paths, the per-block angular contraction,
+// centred vs uncentred stable rank, and the held-out speed test. A figure whose data were not
+// measured (e.g. no perturbed images) is left out.
+func (r *DynamicsResult) DynamicsFigures() ([]NamedFigure, error) {
+	var out []NamedFigure
+	add := func(name, caption string, p *plot.Plot, err error) error {
+		if err != nil {
+			return fmt.Errorf("dynamics figure %s: %w", name, err)
+		}
+		if p != nil {
+			out = append(out, NamedFigure{Name: name, Figure: p, W: figures.Width, H: figures.Height, Caption: caption})
+		}
+		return nil
+	}
+	p, err := ConvergenceShapeFigure(r)
+	if err := add("03_convergence_shape", "Mean γ_l = cos(x_l, x_L) per layer with logistic, linear and quadratic least-squares fits; the legend gives AICc per model (lower is better) and the S-shape verdict (ΔAICc ≥ 2 for the logistic and an inflection inside the data).", p, err); err != nil {
+		return nil, err
+	}
+	for _, c := range []struct {
+		res  *dynamics.SelfCorrectionResult
+		name string
+	}{{&r.SelfCorrectionCLS, "03_angular_deviation_cls"}, {&r.SelfCorrectionPatches, "03_angular_deviation_patches"}} {
+		p, err := AngularDeviationFigure(c.res)
+		if err := add(c.name, fmt.Sprintf("Angle between the perturbed and the clean hidden state of the perturbed %s at every layer after the perturbation (ε = %.2g), for a few perturbation layers; mean over tokens, then over %d images. Unlike ‖f′ − f‖/‖f‖, the angle does not shrink with norm growth alone.",
+			dynGroupName(c.res.Perturbed), c.res.Epsilon, c.res.Images), p, err); err != nil {
+			return nil, err
+		}
+	}
+	p, err = AngularContractionFigure(r)
+	if err := add("03_angular_contraction", "Per-block angular contraction θ_{l}/θ_{l−1}: the perturbed group's mean angular deviation one block after a perturbation injected at layer l−1, over the injected angle; mean over images with a 95% percentile-bootstrap interval over images. Below 1: the block turns the perturbation back.", p, err); err != nil {
+		return nil, err
+	}
+	p, err = CenteredRankFigure(r)
+	if err := add("03_centred_rank", "Stable rank ‖Δ‖²_F/‖Δ‖²_2 of the update Δ_l = x_l − x_{l−1}, raw and centred (Δ minus its mean over the scope's tokens, per image); mean over images. A coherent field has raw rank ≈ 1 whatever its token-to-token structure.", p, err); err != nil {
+		return nil, err
+	}
+	p, err = HeldOutSpeedFigure(r)
+	if err := add("03_speed_held_out", "Angular speed per block of the held-out images with the max-cut boundaries of the other images: "+r.SpeedTestNote+".", p, err); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ConvergenceShapeFigure plots the mean γ of each token group with its three fitted models;
+// nil when the Summary has no shape test (fewer than 7 layers).
+func ConvergenceShapeFigure(r *DynamicsResult) (*plot.Plot, error) {
+	var series []figures.Series
+	for _, c := range r.Summary.Convergence {
+		g, ok := r.Convergence.Group(c.Scope)
+		if c.Shape == nil || !ok {
+			continue
+		}
+		name := dynGroupName(c.Scope)
+		data := figures.Series{Label: name + " (mean γ)"}
+		for i, st := range g.Stats {
+			if allFinite(st.Mean) {
+				data.X, data.Y = append(data.X, float64(g.Layers[i])), append(data.Y, st.Mean)
+			}
+		}
+		series = append(series, data)
+		for _, f := range []dynamics.ShapeFit{c.Shape.Logistic, c.Shape.Linear, c.Shape.Quadratic} {
+			label := fmt.Sprintf("%s %s fit, AICc %.1f", name, f.Model, f.AICc)
+			if f.Model == "logistic" {
+				label += fmt.Sprintf(" (S-shaped: %v)", c.SShaped)
+			}
+			fs := figures.Series{Label: label}
+			x0, x1 := data.X[0], data.X[len(data.X)-1]
+			for i := 0; i <= 100; i++ {
+				x := x0 + (x1-x0)*float64(i)/100
+				if y := f.Eval(x); allFinite(y) {
+					fs.X, fs.Y = append(fs.X, x), append(fs.Y, math.Max(-1, math.Min(1, y)))
+				}
+			}
+			series = append(series, fs)
+		}
+	}
+	if len(series) == 0 {
+		return nil, nil
+	}
+	p := figures.Lines("Direction convergence: logistic vs linear vs quadratic", "layer l (0 = embedding, L = last block)", "γ_l = cos(x_l, x_L) (unitless)", series...)
+	p.Y.Min, p.Y.Max = math.Max(-1, p.Y.Min), 1
+	return p, nil
+}
+
+// AngularDeviationFigure plots, for up to four perturbation layers, the angular deviation of the
+// perturbed group (degrees) at every later layer; nil without path measurements.
+func AngularDeviationFigure(res *dynamics.SelfCorrectionResult) (*plot.Plot, error) {
+	ps, ok := res.PathOf(res.Perturbed)
+	if !ok || len(ps.Perturb) == 0 {
+		return nil, nil
+	}
+	var pick []int // indices into ps.Perturb: first, thirds, and the last before L
+	for _, q := range []float64{0, 1.0 / 3, 2.0 / 3, 1} {
+		i := int(math.Round(q * float64(len(ps.Perturb)-1)))
+		if ps.Perturb[i] == res.FinalLayer && i > 0 {
+			i--
+		}
+		if len(pick) == 0 || pick[len(pick)-1] != i {
+			pick = append(pick, i)
+		}
+	}
+	var series []figures.Series
+	for _, i := range pick {
+		s := figures.Series{Label: fmt.Sprintf("perturbed at layer %d", ps.Perturb[i])}
+		for j, m := range ps.Mean[i] {
+			if allFinite(m) {
+				s.X, s.Y = append(s.X, float64(ps.Perturb[i]+j)), append(s.Y, m*radToDeg)
+			}
+		}
+		series = append(series, s)
+	}
+	p := figures.Lines(fmt.Sprintf("Angular deviation of the perturbed %s along depth (ε = %.2g)", dynGroupName(res.Perturbed), res.Epsilon),
+		"layer m (0 = embedding)", "∠(x′_m, x_m) (degrees)", series...)
+	p.Y.Min = 0
+	return p, nil
+}
+
+// AngularContractionFigure plots the per-block angular contraction of the CLS token (CLS
+// perturbed) and of the patches (patches perturbed) with their intervals and the line ratio = 1;
+// nil without path measurements.
+func AngularContractionFigure(r *DynamicsResult) (*plot.Plot, error) {
+	var series []figures.Series
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, res := range []*dynamics.SelfCorrectionResult{&r.SelfCorrectionCLS, &r.SelfCorrectionPatches} {
+		cs, ok := res.ContractionOf(res.Perturbed)
+		if !ok {
+			continue
+		}
+		name := dynGroupName(res.Perturbed)
+		mean := figures.Series{Label: name + ": mean over images"}
+		low := figures.Series{Label: name + ": 95% interval, lower"}
+		high := figures.Series{Label: name + ": 95% interval, upper"}
+		for i, iv := range cs.Ratio {
+			x := float64(cs.Blocks[i])
+			if !allFinite(iv.Mean) {
+				continue
+			}
+			mean.X, mean.Y = append(mean.X, x), append(mean.Y, iv.Mean)
+			lo, hi = math.Min(lo, iv.Mean), math.Max(hi, iv.Mean)
+			if allFinite(iv.Lo, iv.Hi) {
+				low.X, low.Y = append(low.X, x), append(low.Y, iv.Lo)
+				high.X, high.Y = append(high.X, x), append(high.Y, iv.Hi)
+			}
+		}
+		series = append(series, mean)
+		if len(low.X) > 0 {
+			series = append(series, low, high)
+		}
+	}
+	if len(series) == 0 {
+		return nil, nil
+	}
+	series = append(series, figures.Series{Label: "no contraction (ratio 1)", X: []float64{1, float64(r.FinalLayer)}, Y: []float64{1, 1}})
+	return figures.Lines("Per-block angular contraction of a perturbation", "block l (maps layer l−1 to layer l)",
+		"θ_l / θ_{l−1} (ratio of angles, unitless)", series...), nil
+}
+
+// CenteredRankFigure plots the raw and the centred stable rank of every scope; nil when the
+// centred rank was not measured.
+func CenteredRankFigure(r *DynamicsResult) (*plot.Plot, error) {
+	var series []figures.Series
+	for _, raw := range r.Updates.StableRank {
+		cen, ok := r.Updates.CenteredRank(raw.Scope)
+		if !ok {
+			continue
+		}
+		for _, c := range []struct {
+			s    dynamics.Series
+			what string
+		}{{raw, "raw"}, {cen, "centred"}} {
+			s := figures.Series{Label: fmt.Sprintf("%s, %s", dynGroupName(raw.Scope), c.what)}
+			if r.Updates.Centered && c.what == "raw" {
+				s.Label = fmt.Sprintf("%s, centred (configured)", dynGroupName(raw.Scope))
+			}
+			for i, st := range c.s.Stats {
+				if allFinite(st.Mean) {
+					s.X, s.Y = append(s.X, float64(c.s.Layers[i]+1)), append(s.Y, st.Mean)
+				}
+			}
+			series = append(series, s)
+		}
+	}
+	if len(series) == 0 {
+		return nil, nil
+	}
+	p := figures.Lines("Stable rank of the update field, raw vs centred", "block l (update Δ = x_l − x_{l−1})",
+		"stable rank ‖Δ‖²_F / ‖Δ‖²_2 (unitless)", series...)
+	p.Y.Min = 0
+	return p, nil
+}
+
+// HeldOutSpeedFigure plots the mean speed (degrees) of the held-out images with the boundaries
+// of the other half for SummaryK; nil when there was no split.
+func HeldOutSpeedFigure(r *DynamicsResult) (*plot.Plot, error) {
+	if len(r.SpeedHeldOut.Groups) == 0 {
+		return nil, nil
+	}
+	var series []figures.Series
+	top := 0.0
+	for _, g := range r.SpeedHeldOut.Groups {
+		s := figures.Series{Label: dynGroupName(g.Scope) + " (held-out images)"}
+		for i, st := range g.Stats {
+			if allFinite(st.Mean) {
+				s.X, s.Y = append(s.X, float64(g.Layers[i]+1)), append(s.Y, st.Mean*radToDeg)
+				top = math.Max(top, st.Mean*radToDeg)
+			}
+		}
+		series = append(series, s)
+	}
+	for i, b := range r.SummaryTestBoundaries {
+		s := figures.Series{X: []float64{float64(b) + 0.5, float64(b) + 0.5}, Y: []float64{0, top}}
+		if i == 0 {
+			s.Label = fmt.Sprintf("max-cut boundary of the other images (k=%d)", r.SummaryK)
+		}
+		series = append(series, s)
+	}
+	p := figures.Lines("Angular speed, boundaries chosen on other images", "block l (the step from layer l−1 to layer l)",
+		"angular speed ∠(x_{l−1}, x_l) (degrees)", series...)
+	p.Y.Min = 0
+	return p, nil
 }

@@ -3,6 +3,8 @@ package recipes
 import (
 	"bytes"
 	"fmt"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"github.com/blockrec/blockrec/lib/data"
 	"github.com/blockrec/blockrec/lib/dinov2"
 	"github.com/blockrec/blockrec/lib/dynamics"
+	"github.com/blockrec/blockrec/lib/figures"
 	"github.com/blockrec/blockrec/lib/hidden"
 	"github.com/blockrec/blockrec/lib/vit"
 )
@@ -156,6 +159,115 @@ func TestRunFromReproducesForward(t *testing.T) {
 	}
 }
 
+func TestRunPathReproducesForward(t *testing.T) {
+	b := backend.MustNew()
+	ds := data.Synthetic(8, 16, 4, 5)
+	s := randomSubject(t, b, ds)
+	states, err := extractStates(b, s, ds, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, w := s.imageSize(ds)
+	path := s.RunPath(b, h, w)
+	L := s.Model.Config.Depth
+	st := states[0]
+	n := st.Tokens * st.Dim
+	for _, l := range []int{0, 1, L - 1, L} {
+		p, err := path(l, st.Layer(l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p) != (L-l)*n {
+			t.Fatalf("path from layer %d: %d values, want %d layers × %d", l, len(p), L-l, n)
+		}
+		for m := l + 1; m <= L; m++ {
+			if d := maxRelDiff(p[(m-l-1)*n:(m-l)*n], st.Layer(m)); d > 1e-4 {
+				t.Errorf("path from layer %d: layer %d differs by %.2g (relative)", l, m, d)
+			}
+		}
+	}
+}
+
+// checkRigour checks the held-out speed split, the angular self-correction, the centred rank and
+// the S-shape test of a result over `images` images, and that every rigour figure draws.
+func checkRigour(t *testing.T, r *DynamicsResult, images int) {
+	t.Helper()
+	if r.SpeedHeldOut.Images != images/2 || r.Speed.Images != images {
+		t.Errorf("held-out speed over %d images (all: %d), want %d of %d", r.SpeedHeldOut.Images, r.Speed.Images, images/2, images)
+	}
+	if !strings.Contains(r.SpeedTestNote, fmt.Sprintf("%d images", (images+1)/2)) || !strings.Contains(r.SpeedTestNote, fmt.Sprintf("other %d", images/2)) {
+		t.Errorf("speed test note %q does not give the split", r.SpeedTestNote)
+	}
+	if len(r.SplitPhases) != len(r.Phases) {
+		t.Fatalf("%d split phase sets, want %d", len(r.SplitPhases), len(r.Phases))
+	}
+	for _, st := range r.SpeedTests {
+		for _, p := range r.SplitPhases {
+			if p.K == st.K && fmt.Sprint(p.Thresholds) != fmt.Sprint(st.Test.Boundaries) {
+				t.Errorf("k=%d %v: tested boundaries %v, want the held-out split's %v", st.K, st.Scope, st.Test.Boundaries, p.Thresholds)
+			}
+		}
+	}
+	for _, sb := range r.Summary.SpeedBoundaries {
+		if fmt.Sprint(sb.Test.Boundaries) != fmt.Sprint(r.SummaryTestBoundaries) {
+			t.Errorf("summary speed test of %v uses %v, want the split boundaries %v", sb.Scope, sb.Test.Boundaries, r.SummaryTestBoundaries)
+		}
+	}
+	L := r.FinalLayer
+	for _, res := range []dynamics.SelfCorrectionResult{r.SelfCorrectionCLS, r.SelfCorrectionPatches} {
+		cs, ok := res.ContractionOf(res.Perturbed)
+		if !ok || len(cs.Blocks) != L {
+			t.Errorf("%v perturbed: contraction for %d blocks, want %d", res.Perturbed, len(cs.Blocks), L)
+			continue
+		}
+		for i, iv := range cs.Ratio {
+			if iv.N != res.Images || !(iv.Mean > 0) || iv.Lo > iv.Mean || iv.Hi < iv.Mean {
+				t.Errorf("%v perturbed, block %d: contraction %+v", res.Perturbed, cs.Blocks[i], iv)
+			}
+		}
+		ps, _ := res.PathOf(res.Perturbed)
+		ang, _ := res.Ang(res.Perturbed)
+		for i := range ps.Perturb {
+			// the path's last point is the final layer: the same angle as Angle (token mean)
+			if got, want := ps.Mean[i][len(ps.Mean[i])-1], ang.Stats[i].Mean; math.Abs(got-want) > 1e-3*(1+want) {
+				t.Errorf("%v perturbed at %d: final path angle %v, final angle %v", res.Perturbed, ps.Perturb[i], got, want)
+			}
+		}
+	}
+	if sc := r.Summary.SelfCorrection; sc == nil || sc.PatchAngular == nil || sc.CLSAngular == nil {
+		t.Errorf("summary lacks the angular self-correction: %+v", sc)
+	}
+	if len(r.Updates.CenteredStableRank) != len(r.Updates.StableRank) {
+		t.Errorf("%d centred stable-rank series, want %d", len(r.Updates.CenteredStableRank), len(r.Updates.StableRank))
+	}
+	if sr := r.Summary.StableRank; sr == nil || math.IsNaN(sr.CenteredLate) {
+		t.Errorf("summary lacks the centred stable rank: %+v", sr)
+	}
+	for _, c := range r.Summary.Convergence {
+		if (L+1 >= 7) != (c.Shape != nil) {
+			t.Errorf("%v: shape test %v for %d layers", c.Scope, c.Shape, L+1)
+		}
+	}
+	figs, err := r.DynamicsFigures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 6 // shape, 2 angular deviations, contraction, centred rank, held-out speed
+	if L+1 < 7 {
+		want-- // no shape test
+	}
+	if len(figs) != want {
+		t.Errorf("%d rigour figures, want %d", len(figs), want)
+	}
+	for _, f := range figs {
+		if f.Caption == "" {
+			t.Errorf("figure %s has no caption", f.Name)
+		}
+		c := vgimg.New(f.W, f.H)
+		f.Figure.Draw(draw.New(c))
+	}
+}
+
 // TestDynamicsEndToEnd runs every analysis on a random ViT and checks the shapes of what comes
 // out, the caching, and the JSON round trip.
 func TestDynamicsEndToEnd(t *testing.T) {
@@ -243,6 +355,7 @@ func TestDynamicsEndToEnd(t *testing.T) {
 			t.Errorf("%v perturbed at layer L: deviation %v, want ε = 0.1", tc.scope, got)
 		}
 	}
+	checkRigour(t, r, 12)
 	if !strings.Contains(log.String(), "12/12 images") {
 		t.Errorf("progress log lacks the final count:\n%s", log.String())
 	}
@@ -417,4 +530,42 @@ func ExampleRunDynamics() {
 	// γ of CLS at the last layer: 1.000
 	// patches perturbed at layers [0 1 2 3]; at the last one they end ε = 0.100 away
 	// 1 phase boundary for k=2; 4 traced CLS paths
+}
+
+// TestConvergenceShapeFigure draws the shape figure of a hand-made logistic γ curve over 13
+// layers (the small test models have too few layers for the shape test) and keeps the cosine
+// axis within [−1, 1].
+func TestConvergenceShapeFigure(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		gamma  func(l float64) float64
+		sShape bool
+	}{
+		{"logistic", func(l float64) float64 { return -0.9 + 1.9/(1+math.Exp(-(l-6)/1.5)) }, true},
+		{"linear", func(l float64) float64 { return -0.5 + 1.5*l/12 }, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g := dynamics.Series{Scope: dynamics.ScopeCLS}
+			for l := 0; l <= 12; l++ {
+				g.Layers = append(g.Layers, l)
+				g.Stats = append(g.Stats, dynamics.Stat{N: 1, Mean: c.gamma(float64(l))})
+			}
+			r := &DynamicsResult{FinalLayer: 12, Convergence: dynamics.ConvergenceResult{Images: 1, Groups: []dynamics.Series{g}}}
+			var err error
+			if r.Summary, err = dynamics.Summarize(dynamics.SummaryInput{Convergence: &r.Convergence}); err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Summary.Convergence[0].SShaped; got != c.sShape {
+				t.Errorf("SShaped = %v, want %v", got, c.sShape)
+			}
+			p, err := ConvergenceShapeFigure(r)
+			if err != nil || p == nil {
+				t.Fatalf("figure %v, err %v", p, err)
+			}
+			if p.Y.Min < -1 || p.Y.Max > 1 {
+				t.Errorf("cosine axis [%v, %v] leaves [−1, 1]", p.Y.Min, p.Y.Max)
+			}
+			p.Draw(draw.New(vgimg.New(figures.Width, figures.Height)))
+		})
+	}
 }
