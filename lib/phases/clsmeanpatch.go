@@ -16,8 +16,8 @@ type CLSMeanPatch struct {
 	// triangle, row-major), for bootstrapping over images (BootstrapPhases).
 	keep     bool
 	perImage [][]float64
-	cls [][]float64 // scratch: unit CLS vector per row
-	mp  [][]float64 // scratch: unit mean-patch vector per row
+	cls      [][]float64 // scratch: unit CLS vector per row
+	mp       [][]float64 // scratch: unit mean-patch vector per row
 }
 
 // NewCLSMeanPatch returns an empty accumulator. opts.Layout must have NumPatches > 0.

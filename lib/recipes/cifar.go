@@ -418,6 +418,9 @@ func (p CIFARPlan) swapSDs() []float64 {
 	if len(p.SDRates) == 0 {
 		return nil
 	}
+	if p.SwapFirstOnly {
+		return p.SDRates[:1]
+	}
 	if p.SwapAllSD || len(p.SDRates) == 1 {
 		return p.SDRates
 	}

@@ -50,6 +50,7 @@ type CIFARPlan struct {
 	PhaseBootstrap int  // bootstrap replicates over probe images for phase stability
 	NullReplicates int  // replicates of the warped-drift null test
 	SwapAllSD      bool // single swaps on every teacher (else the lowest and highest rate)
+	SwapFirstOnly  bool // single swaps on the lowest rate only (smoke: each swap compiles a graph)
 	// Sized lists what SizedTo cut to fit the data set found (empty: the plan as designed).
 	Sized []string
 }
@@ -66,7 +67,7 @@ func CIFARPlanFor(level notebook.Level) CIFARPlan {
 			// Few baselines: smoke checks code paths, and on XLA every Raptor fit pays for
 			// compiling its graphs (seconds each).
 			BaselineDraws: 10, BaselineMax: 2, BaselineShuffles: 1, BaselineKs: []int{2}, DynamicsSD: 0,
-			PhaseBootstrap: 50, NullReplicates: 9}
+			PhaseBootstrap: 50, NullReplicates: 9, SwapFirstOnly: true}
 	case notebook.Paper:
 		m := vit.Small(0)
 		m.Depth = 12
