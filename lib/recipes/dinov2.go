@@ -1054,6 +1054,7 @@ func (r *DINOv2Results) Figures() ([]NamedFigure, error) {
 			cats = append(cats, fmt.Sprintf("%d layer(s)", n))
 			mi, si := meanStd(in.Accuracy)
 			me, se := meanStd(ex.Accuracy)
+			si, se = zeroIfNaN(si), zeroIfNaN(se) // one draw has no sample σ: drawn as a bare bar
 			groups[0].Values, groups[0].Err = append(groups[0].Values, 100*in.Teacher), append(groups[0].Err, 0)
 			groups[1].Values, groups[1].Err = append(groups[1].Values, 100*mi), append(groups[1].Err, 100*si)
 			groups[2].Values, groups[2].Err = append(groups[2].Values, 100*me), append(groups[2].Err, 100*se)
@@ -1061,7 +1062,7 @@ func (r *DINOv2Results) Figures() ([]NamedFigure, error) {
 		if len(cats) > 0 {
 			out = append(out, NamedFigure{Name: "02_layer_swap", W: 15 * vg.Centimeter, H: 10 * vg.Centimeter,
 				Figure: figures.Bars("Layer swap without training ("+r.tag()+")", "layers replaced", "probe top-1 accuracy (%)", cats, groups...),
-				Caption: fmt.Sprintf("Teacher accuracy (its linear probe, unchanged) when 1-3 layers run the weights of another layer of the same max-cut phase (intra) or of another phase (inter), phases of K=%d; mean ± std over %d random draws (paper Fig. 15). %s",
+				Caption: fmt.Sprintf("Teacher accuracy (its linear probe, unchanged) when 1-3 layers run the weights of another layer of the same max-cut phase (intra) or of another phase (inter), phases of K=%d; mean ± sample std (n − 1; none for a single draw) over %d random draws (paper Fig. 15). %s",
 					r.SwapK, r.Plan.SwapTrials, origin)})
 		}
 	}
@@ -1214,4 +1215,12 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.2f GB", float64(n)/(1<<30))
 	}
 	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+}
+
+// zeroIfNaN maps the undefined σ of a single value to 0 for drawing.
+func zeroIfNaN(x float64) float64 {
+	if x != x {
+		return 0
+	}
+	return x
 }
