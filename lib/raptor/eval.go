@@ -30,6 +30,10 @@ type EvalOptions struct {
 	// blocks continue from Raptor's state after To (the released trainer's Stage-1 validation).
 	// The zero value (To = 0) means the whole model, 0→L.
 	From, To int
+	// Parts, when > 1, also splits the images into that many comparisons (image i goes to part
+	// i mod Parts), so that R² and the other pooled figures can be bootstrapped over images
+	// (PoolComparisons): EvalResult.Parts.
+	Parts int
 }
 
 // EvalResult is what Evaluate measures.
@@ -46,6 +50,9 @@ type EvalResult struct {
 	Labels, Predictions, TeacherPredictions []int
 	// Comparison holds R², cosine and MSE of layers 1..L (index l−1) against the teacher.
 	Comparison *Comparison
+	// Parts are the comparisons of EvalOptions.Parts disjoint subsets of the images (nil when
+	// Parts ≤ 1); pooled together they give Comparison.
+	Parts []*Comparison
 }
 
 // Agreement is the share of images on which Raptor's top-1 class equals the teacher's, labelled
@@ -108,6 +115,11 @@ func Evaluate(b backends.Backend, ctx *context.Context, teacher *vit.Model, m *M
 		return nil, fmt.Errorf("raptor evaluate: %w", err)
 	}
 	res := &EvalResult{Comparison: NewComparison(depth, meta.Dim, layout)}
+	for range max(0, opts.Parts) {
+		if opts.Parts > 1 {
+			res.Parts = append(res.Parts, NewComparison(depth, meta.Dim, layout))
+		}
+	}
 	correct, tcorrect, labelled := 0, 0, 0
 	per := meta.Tokens * meta.Dim
 	errStop := fmt.Errorf("stop")
@@ -148,6 +160,11 @@ func Evaluate(b backends.Backend, ctx *context.Context, teacher *vit.Model, m *M
 				}
 				if err := res.Comparison.Add(pred, target); err != nil {
 					return err
+				}
+				if len(res.Parts) > 0 {
+					if err := res.Parts[(res.Images+k)%len(res.Parts)].Add(pred, target); err != nil {
+						return err
+					}
 				}
 			}
 			if hasHead {

@@ -198,3 +198,44 @@ func (c *Comparison) MSE(l, g int) float64 {
 	}
 	return st.sse / (st.n * float64(c.Dim))
 }
+
+// PoolComparisons pools parts (comparisons of disjoint image sets, e.g. EvalResult.Parts) as if
+// their images had been added to one comparison; idx picks the parts, with repetition (a
+// bootstrap over parts), nil meaning every part once.
+func PoolComparisons(parts []*Comparison, idx []int) (*Comparison, error) {
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("raptor comparison: no parts to pool")
+	}
+	first := parts[0]
+	out := NewComparison(first.Layers, first.Dim, first.Layout)
+	if idx == nil {
+		idx = make([]int, len(parts))
+		for i := range idx {
+			idx[i] = i
+		}
+	}
+	for _, i := range idx {
+		if i < 0 || i >= len(parts) {
+			return nil, fmt.Errorf("raptor comparison: part %d of %d", i, len(parts))
+		}
+		p := parts[i]
+		if p.Layers != out.Layers || p.Dim != out.Dim || p.Layout != out.Layout {
+			return nil, fmt.Errorf("raptor comparison: part %d is %d layers × %d dims, want %d × %d", i, p.Layers, p.Dim, out.Layers, out.Dim)
+		}
+		for l := range out.stats {
+			for g := range out.stats[l] {
+				dst, src := &out.stats[l][g], &p.stats[l][g]
+				dst.n += src.n
+				dst.sse += src.sse
+				dst.psum += src.psum
+				dst.psum2 += src.psum2
+				dst.cos += src.cos
+				for f := range dst.sum {
+					dst.sum[f] += src.sum[f]
+					dst.sum2[f] += src.sum2[f]
+				}
+			}
+		}
+	}
+	return out, nil
+}

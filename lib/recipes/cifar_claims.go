@@ -274,6 +274,21 @@ func (r *CIFARResults) Claims() []Claim {
 			}
 		}
 		for _, t := range r.Teachers[1:] {
+			for _, k := range ks {
+				a, b := r.raptorAt(t.SD, k), r.raptorAt(base.SD, k)
+				if a == nil || b == nil || len(a.Result.MeanR2Lo) <= ColPatches || len(b.Result.MeanR2Lo) <= ColPatches {
+					continue
+				}
+				ra, rb := a.Result, b.Result
+				e := stats.Estimate{Value: ra.MeanR2[ColPatches] - rb.MeanR2[ColPatches], N: ra.ValImages,
+					CI: stats.Interval{Lo: ra.MeanR2Lo[ColPatches] - rb.MeanR2Hi[ColPatches], Hi: ra.MeanR2Hi[ColPatches] - rb.MeanR2Lo[ColPatches],
+						Level: stats.DefaultLevel, Method: "difference of two 95% bootstrap intervals (conservative: the fits are not paired)"}}
+				add("Stochastic depth makes Raptor imitate the teacher better", "R² rises with p (Fig. 4B)",
+					fmt.Sprintf("patch-token R² (mean over layers), K=%d, p=%.2f − p=%.2f", k, t.SD, base.SD), "R²", "holds if the interval is above 0",
+					e, stats.Above(e.CI, 0))
+			}
+		}
+		for _, t := range r.Teachers[1:] {
 			if t.SD > 0.6+1e-9 {
 				continue
 			}

@@ -242,10 +242,20 @@ func FigureR2VsSD(r *CIFARResults) (NamedFigure, bool) {
 		var series []figures.Series
 		for _, k := range r.sweepK() {
 			s := figures.Series{Label: fmt.Sprintf("Raptor K=%d", k)}
+			withCI := true
 			for _, sd := range sds {
 				if run := r.raptorAt(sd, k); run != nil {
-					s.X, s.Y = append(s.X, sd), append(s.Y, meanR2(run.Result.R2, col))
+					m := meanR2(run.Result.R2, col)
+					s.X, s.Y = append(s.X, sd), append(s.Y, m)
+					if res := run.Result; len(res.MeanR2Lo) > col && res.MeanR2Lo[col] != -1 {
+						s.Lo, s.Hi = append(s.Lo, min(res.MeanR2Lo[col], m)), append(s.Hi, max(res.MeanR2Hi[col], m))
+					} else {
+						withCI = false
+					}
 				}
+			}
+			if !withCI {
+				s.Lo, s.Hi = nil, nil
 			}
 			series = append(series, s)
 		}
@@ -269,7 +279,7 @@ func FigureR2VsSD(r *CIFARResults) (NamedFigure, bool) {
 		return NamedFigure{}, false
 	}
 	return NamedFigure{Name: "01_r2_vs_sd", W: 24 * vg.Centimeter, H: 10 * vg.Centimeter, Figure: figures.Panel(2, panels...),
-		Caption: fmt.Sprintf("Layer-wise R² (overcomplete's r2_score, as the released trainer) between Raptor's and the teacher's hidden states, mean over layers 1..L, for the CLS token (left) and the patch tokens (right), per K, against the stochastic-depth rate (paper Fig. 4B), on %d test images; the baseline copies the embedding a₀ to every layer. Single fits (no interval on R² yet: the per-image agreement figure carries the intervals).", r.evalImages())}, true
+		Caption: fmt.Sprintf("Layer-wise R² (overcomplete's r2_score, as the released trainer) between Raptor's and the teacher's hidden states, mean over layers 1..L, for the CLS token (left) and the patch tokens (right), per K, against the stochastic-depth rate (paper Fig. 4B), on %d test images; bars: 95%% percentile-bootstrap intervals over images (the images in 20 parts, resampled); the baseline copies the embedding a₀ to every layer.", r.evalImages())}, true
 }
 
 // FigureR2PerLayer is the R² of every layer (patch tokens) for each K on the baseline teacher,
@@ -282,10 +292,20 @@ func FigureR2PerLayer(r *CIFARResults) (NamedFigure, bool) {
 			continue
 		}
 		s := figures.Series{Label: fmt.Sprintf("K=%d", k)}
-		for l, row := range run.Result.R2 {
+		res := run.Result
+		withCI := len(res.R2Lo) == len(res.R2)
+		for l, row := range res.R2 {
 			if row[ColPatches] != -1 {
 				s.X, s.Y = append(s.X, float64(l+1)), append(s.Y, row[ColPatches])
+				if withCI && res.R2Lo[l][ColPatches] != -1 {
+					s.Lo, s.Hi = append(s.Lo, min(res.R2Lo[l][ColPatches], row[ColPatches])), append(s.Hi, max(res.R2Hi[l][ColPatches], row[ColPatches]))
+				} else {
+					withCI = false
+				}
 			}
+		}
+		if !withCI {
+			s.Lo, s.Hi = nil, nil
 		}
 		series = append(series, s)
 	}
@@ -295,7 +315,7 @@ func FigureR2PerLayer(r *CIFARResults) (NamedFigure, bool) {
 	p := figures.Lines(fmt.Sprintf("R² per layer, teacher p=%.2f (%s)", r.BaselineSD, r.Dataset), "layer ℓ", "$R^2$ of patch tokens", series...)
 	figures.Math(p)
 	return NamedFigure{Name: "01_r2_per_layer", W: 14 * vg.Centimeter, H: 10 * vg.Centimeter, Figure: p,
-		Caption: fmt.Sprintf("R² (overcomplete's r2_score) of Raptor's patch tokens against the teacher's at every layer, per K, teacher p=%.2f, %d test images; single fits.", r.BaselineSD, r.evalImages())}, true
+		Caption: fmt.Sprintf("R² (overcomplete's r2_score) of Raptor's patch tokens against the teacher's at every layer, per K, teacher p=%.2f, %d test images; bars: 95%% bootstrap intervals over images.", r.BaselineSD, r.evalImages())}, true
 }
 
 // FigureAgreementVsSD is the share of images on which Raptor predicts the teacher's class, per K,

@@ -38,6 +38,12 @@ func TestRunCIFARPipeline(t *testing.T) {
 		t.Fatalf("got %d teachers, %d max-cut fits, %d baseline fits; want 2, 6, 3", len(res.Teachers), len(res.Raptor), len(res.Baselines))
 	}
 	for _, run := range append(res.Raptor, res.Baselines...) {
+		if len(run.Result.R2Lo) != m.Depth || len(run.Result.MeanR2Lo) != 4 {
+			t.Fatalf("run k=%d %s: R² interval rows %d, mean-R² intervals %d, want %d and 4", run.K, run.Kind, len(run.Result.R2Lo), len(run.Result.MeanR2Lo), m.Depth)
+		}
+		if lo, hi, v := run.Result.MeanR2Lo[ColPatches], run.Result.MeanR2Hi[ColPatches], run.Result.MeanR2[ColPatches]; !(lo <= hi) || v < -1e9 {
+			t.Errorf("run k=%d %s: mean patch R² %v with interval [%v, %v]", run.K, run.Kind, v, lo, hi)
+		}
 		if len(run.Result.Predictions) != len(run.Result.Labels) || len(run.Result.Labels) == 0 {
 			t.Fatalf("run k=%d %s: %d predictions for %d labels", run.K, run.Kind, len(run.Result.Predictions), len(run.Result.Labels))
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/blockrec/blockrec/lib/hidden"
 	"github.com/blockrec/blockrec/lib/phases"
 	"github.com/blockrec/blockrec/lib/raptor"
+	"github.com/blockrec/blockrec/lib/stats"
 	"github.com/blockrec/blockrec/lib/train"
 	"github.com/blockrec/blockrec/lib/vit"
 )
@@ -156,7 +157,13 @@ type RaptorResult struct {
 	// R2PerFeature the per-feature-mean definition. Same layout as R2.
 	R2Trainer    [][]float64 `json:"r2_trainer"`
 	R2PerFeature [][]float64 `json:"r2_per_feature"`
-	Cosine       [][]float64 `json:"cosine"`
+	// R2Lo and R2Hi are R2's 95% percentile-bootstrap interval over images (the evaluation images
+	// split into R2Parts parts, resampled with replacement); MeanR2 its mean over layers 1..L per
+	// group, with MeanR2Lo and MeanR2Hi from the same replicates. −1 where undefined.
+	R2Lo, R2Hi                 [][]float64 `json:"r2_lo,omitempty"`
+	MeanR2, MeanR2Lo, MeanR2Hi []float64   `json:"mean_r2,omitempty"`
+	R2Parts                    int         `json:"r2_parts,omitempty"`
+	Cosine                     [][]float64 `json:"cosine"`
 	// CopyR2 is the R² of the trivial predictor that copies the embedding a_0 to every layer:
 	// Raptor has learned something only where R2 clearly exceeds it.
 	CopyR2    [][]float64 `json:"copy_r2"`
@@ -255,7 +262,7 @@ func FitRaptor(b backends.Backend, t *TrainedViT, caches *TeacherCaches, spec Ra
 	if err := raptor.SetTeacher(final, tcfg, tw); err != nil {
 		return nil, err
 	}
-	ev, err := raptor.Evaluate(b, final, t.Model, m, caches.Val, raptor.EvalOptions{Batch: 128})
+	ev, err := raptor.Evaluate(b, final, t.Model, m, caches.Val, raptor.EvalOptions{Batch: 128, Parts: r2Parts})
 	if err != nil {
 		return nil, err
 	}
@@ -275,6 +282,9 @@ func FitRaptor(b backends.Backend, t *TrainedViT, caches *TeacherCaches, spec Ra
 		}
 		res.R2, res.Cosine = append(res.R2, r2), append(res.Cosine, cos)
 		res.R2Trainer, res.R2PerFeature = append(res.R2Trainer, r2t), append(res.R2PerFeature, r2f)
+	}
+	if err := res.r2Intervals(ev.Parts); err != nil {
+		return nil, err
 	}
 	if res.CopyR2, err = CopyBaselineR2(caches.Val); err != nil {
 		return nil, err
@@ -324,4 +334,80 @@ func CopyBaselineR2(c *raptor.Cache) ([][]float64, error) {
 		}
 	}
 	return out, nil
+}
+
+// r2Parts is how many parts the evaluation images are split into for R²'s bootstrap.
+const r2Parts = 20
+
+// r2Intervals fills R2Lo, R2Hi, MeanR2, MeanR2Lo and MeanR2Hi by a bootstrap over the parts.
+func (res *RaptorResult) r2Intervals(parts []*raptor.Comparison) error {
+	if len(parts) < 2 || len(res.R2) == 0 {
+		return nil
+	}
+	layers, groups := len(res.R2), len(res.R2[0])
+	meanOver := func(c *raptor.Comparison, g int) float64 {
+		var xs []float64
+		for l := range layers {
+			if v := c.R2(l, g); v == v {
+				xs = append(xs, v)
+			}
+		}
+		if len(xs) == 0 {
+			return -1
+		}
+		m, _ := stats.MeanSD(xs)
+		return m
+	}
+	full, err := raptor.PoolComparisons(parts, nil)
+	if err != nil {
+		return err
+	}
+	reps := make([][][]float64, layers) // [l][g][replicate]
+	for l := range reps {
+		reps[l] = make([][]float64, groups)
+	}
+	means := make([][]float64, groups)
+	rng := phases.NewRand(77)
+	idx := make([]int, len(parts))
+	for range 400 {
+		for i := range idx {
+			idx[i] = rng.IntN(len(parts))
+		}
+		c, err := raptor.PoolComparisons(parts, idx)
+		if err != nil {
+			return err
+		}
+		for l := range layers {
+			for g := range groups {
+				if v := c.R2(l, g); v == v {
+					reps[l][g] = append(reps[l][g], v)
+				}
+			}
+		}
+		for g := range groups {
+			if v := meanOver(c, g); v != -1 {
+				means[g] = append(means[g], v)
+			}
+		}
+	}
+	interval := func(xs []float64) (float64, float64) {
+		iv, err := stats.PercentileInterval(xs, stats.DefaultLevel)
+		if err != nil {
+			return -1, -1
+		}
+		return iv.Lo, iv.Hi
+	}
+	res.R2Parts = len(parts)
+	for l := range layers {
+		lo, hi := make([]float64, groups), make([]float64, groups)
+		for g := range groups {
+			lo[g], hi[g] = interval(reps[l][g])
+		}
+		res.R2Lo, res.R2Hi = append(res.R2Lo, lo), append(res.R2Hi, hi)
+	}
+	for g := range groups {
+		lo, hi := interval(means[g])
+		res.MeanR2, res.MeanR2Lo, res.MeanR2Hi = append(res.MeanR2, meanOver(full, g)), append(res.MeanR2Lo, lo), append(res.MeanR2Hi, hi)
+	}
+	return nil
 }
