@@ -30,6 +30,9 @@ type CIFARResults struct {
 	Recipe     string           `json:"recipe"` // Raptor steps, lr, LayerScale, seeds, images: what a rerun needs
 	Method     string           `json:"method"` // how the phases Raptor uses were found (PhaseOptions.Method)
 	Teachers   []TeacherSummary `json:"teachers"`
+	// TeacherReplicates are the teachers of seeds 2, 3, … per rate (plan.TeacherSeeds), with
+	// their predictions on the evaluation images.
+	TeacherReplicates []TeacherSummary `json:"teacher_replicates,omitempty"`
 	Raptor     []RaptorRun      `json:"raptor"`    // the phases of Method, every SD, K and seed
 	Baselines  []RaptorRun      `json:"baselines"` // random phases on the baseline teacher
 	BaselineSD float64          `json:"baseline_sd"`
@@ -43,6 +46,7 @@ type CIFARResults struct {
 // TeacherSummary is one teacher of the SD sweep with its phase structure.
 type TeacherSummary struct {
 	SD         float64        `json:"sd"`
+	Seed       int            `json:"seed,omitempty"` // 0 or 1: the first teacher of the rate
 	Accuracy   float64        `json:"accuracy"`
 	AccuracyCI stats.Interval `json:"accuracy_ci"` // Wilson, over TestImages
 	TestImages int            `json:"test_images"`
@@ -51,6 +55,10 @@ type TeacherSummary struct {
 	Similarity [][]float64    `json:"similarity"` // rows/columns = blocks 1..L
 	Probe      int            `json:"probe_images"`
 	Phases     []PhaseReport  `json:"phases"`
+	// ValPredictions are the teacher's classes on the evaluation images (replicates only: the
+	// first teacher's are in its Raptor fits' TeacherPredictions), with their labels.
+	ValPredictions []int `json:"val_predictions,omitempty"`
+	ValLabels      []int `json:"val_labels,omitempty"`
 }
 
 // RaptorRun is one Raptor fit.
@@ -145,6 +153,33 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 			return nil, err
 		}
 		runs = append(runs, teacherRun{teacher, summary, caches, dir})
+	}
+
+	// More teachers per rate: trained, analysed and scored on the evaluation images.
+	for seed := 2; seed <= plan.TeacherSeeds; seed++ {
+		for _, sd := range plan.SDRates {
+			teacher, err := plan.TeacherSeed(b, splits, sd, seed, progress)
+			if err != nil {
+				return nil, err
+			}
+			summary, err := cached(filepath.Join(teacher.Dir, analysisDir, "phases.json"), func() (*TeacherSummary, error) {
+				fmt.Fprintf(progress, "phases: p=%.2f seed %d: similarity of %d images, %d bootstrap replicates, drift null (%d replicates per K)\n",
+					sd, seed, probe.Len(), plan.PhaseBootstrap, plan.NullReplicates)
+				s, err := plan.summarise(b, teacher, probe, sd, splits.Test.Len())
+				if err != nil {
+					return nil, err
+				}
+				s.Seed = seed
+				if s.ValPredictions, s.ValLabels, err = PredictViT(b, teacher.Ctx, teacher.Model, val, 256); err != nil {
+					return nil, err
+				}
+				return s, nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			res.TeacherReplicates = append(res.TeacherReplicates, *summary)
+		}
 	}
 
 	// Raptor fits run in order of how much they tell, so that a time budget cuts the least
@@ -396,10 +431,10 @@ func (p CIFARPlan) fit(b backends.Backend, t *TrainedViT, caches *TeacherCaches,
 func (p CIFARPlan) RecipeNote() string {
 	return fmt.Sprintf("Raptor: %d stage-1 steps per block + %d stage-2 steps, batch %d, lr %g, LayerScale init %g, %d seed(s), phases by %s; "+
 		"evaluation on %d test images; phases from %d probe images (%d bootstrap replicates, drift null %d replicates); "+
-		"random contiguous baselines: all when ≤ 50, else %d draws (cap %d), %d shuffles; swaps on p=%s",
+		"random contiguous baselines: all when ≤ 50, else %d draws (cap %d), %d shuffles; swaps on p=%s; %d teacher(s) per rate",
 		p.RaptorSteps, p.RaptorSteps, p.RaptorBatch, p.RaptorLR, p.RaptorLayerScale, max(1, p.RaptorSeeds), p.phaseMethod(),
 		p.EvalImages(), p.ProbeImages, p.PhaseBootstrap, p.NullReplicates, max(10, p.BaselineDraws), p.BaselineMax, p.BaselineShuffles,
-		joinf(p.swapSDs(), func(f float64) string { return fmt.Sprintf("%.2f", f) }))
+		joinf(p.swapSDs(), func(f float64) string { return fmt.Sprintf("%.2f", f) }), max(1, p.TeacherSeeds))
 }
 
 func (p CIFARPlan) phaseMethod() string {

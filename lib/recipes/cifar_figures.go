@@ -98,9 +98,13 @@ func FigureAccuracyVsSD(r *CIFARResults) (NamedFigure, bool) {
 	sds := r.sds()
 	var teacher [][]float64
 	for _, sd := range sds {
-		teacher = append(teacher, r.teacherCorrect(sd))
+		teacher = append(teacher, r.teacherCorrectAll(sd))
 	}
-	series := []figures.Series{proportionSeries("teacher ViT", sds, teacher)}
+	label := "teacher ViT"
+	if n := r.teachersAt(sds[0]); n > 1 {
+		label = fmt.Sprintf("teacher ViT (mean of %d seeds)", n)
+	}
+	series := []figures.Series{proportionSeries(label, sds, teacher)}
 	for _, k := range r.sweepK() {
 		var v [][]float64
 		for _, sd := range sds {
@@ -528,8 +532,8 @@ func (r *CIFARResults) Conclusion() string {
 	if r.Scale == "smoke" {
 		b.WriteString("*Smoke scale: tiny models trained for seconds; these numbers check the pipeline, not the science.*\n\n")
 	}
-	fmt.Fprintf(&b, "- Teachers (test accuracy, 95%% Wilson interval): %s.\n", joinf(r.Teachers, func(t TeacherSummary) string {
-		return fmt.Sprintf("p=%.2f %.1f%% %s on %d images", t.SD, 100*t.Accuracy, pctInterval(t.AccuracyCI), t.TestImages)
+	fmt.Fprintf(&b, "- Teachers (test accuracy, 95%% Wilson interval): %s.\n", joinf(append(append([]TeacherSummary{}, r.Teachers...), r.TeacherReplicates...), func(t TeacherSummary) string {
+		return fmt.Sprintf("p=%.2f seed %d %.1f%% %s on %d images", t.SD, max(1, t.Seed), 100*t.Accuracy, pctInterval(t.AccuracyCI), t.TestImages)
 	}))
 	for _, t := range r.Teachers {
 		var parts []string

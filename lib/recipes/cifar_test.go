@@ -26,7 +26,7 @@ func TestRunCIFARPipeline(t *testing.T) {
 	plan := CIFARPlan{Scale: notebook.Smoke, Model: m, SDRates: []float64{0, 0.5}, Epochs: 1, BatchSize: 32,
 		ProbeImages: 32, Ks: []int{1, 2, 3}, RaptorSteps: 3, RaptorTrainImages: 64, RaptorBatch: 16, RaptorLR: 1e-3, RaptorLayerScale: 0.1,
 		BaselineDraws: 10, BaselineMax: 2, BaselineShuffles: 1, BaselineKs: []int{2}, TestImages: 64,
-		PhaseBootstrap: 20, NullReplicates: 9}
+		PhaseBootstrap: 20, NullReplicates: 9, TeacherSeeds: 2}
 	splits := syntheticSplits()
 	res, err := RunCIFAR(b, plan, splits, io.Discard, nil)
 	if err != nil {
@@ -54,6 +54,9 @@ func TestRunCIFARPipeline(t *testing.T) {
 				t.Errorf("p=%.2f K=%d: null %v, stability %v, block-index CI %v, used %v", tr.SD, rep.K, rep.Null, rep.Stability, rep.BlockIndexCI, rep.Used)
 			}
 		}
+	}
+	if len(res.TeacherReplicates) != 2 || res.TeacherReplicates[0].Seed != 2 || len(res.TeacherReplicates[0].ValPredictions) == 0 {
+		t.Errorf("%d teacher replicates, want 2 of seed 2 with predictions", len(res.TeacherReplicates))
 	}
 	if len(res.Controls) < 2 || res.Controls[0].Step != 0 {
 		t.Errorf("controls %+v, want random init first and the trained teacher last", len(res.Controls))

@@ -35,6 +35,10 @@ type CIFARPlan struct {
 	// 312,500 steps; runs of a few hundred steps start at 0.1 so the blocks can move at all.
 	RaptorLayerScale float64
 	RaptorSeeds      int // Raptor seeds per teacher and K (0 means 1)
+	// TeacherSeeds is the number of teachers trained per SD rate (0 means 1), differing in the
+	// seed of initialisation, batch order and DropPath; Raptor, swaps and baselines use seed 1,
+	// the teacher-level claims (accuracy, block structure) all of them.
+	TeacherSeeds int
 	// BaselineDraws is the number of random contiguous partitions per K when there are more
 	// than phases.MaxEnumerated (else every one is fit); at least 10.
 	BaselineDraws int
@@ -74,7 +78,7 @@ func CIFARPlanFor(level notebook.Level) CIFARPlan {
 		return CIFARPlan{Scale: level, Model: m, SDRates: []float64{0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9},
 			Epochs: 200, BatchSize: 128, ProbeImages: 2000, Ks: []int{1, 2, 3, 4}, RaptorSteps: 20000,
 			RaptorTrainImages: 50000, RaptorBatch: 64, RaptorLR: 3e-4, RaptorLayerScale: 1e-5,
-			RaptorSeeds: 3, BaselineDraws: 10, BaselineShuffles: 10, BaselineKs: []int{2, 3, 4}, DynamicsSD: 0.5,
+			RaptorSeeds: 3, TeacherSeeds: 3, BaselineDraws: 10, BaselineShuffles: 10, BaselineKs: []int{2, 3, 4}, DynamicsSD: 0.5,
 			PhaseBootstrap: 1000, NullReplicates: 199, SwapAllSD: true}
 	default: // CPU: about two hours on 2 cores with the pure-Go backend.
 		// No augmentation: with this 936-step recipe, PyTorch (bench/train_torch.py) reaches
@@ -83,7 +87,7 @@ func CIFARPlanFor(level notebook.Level) CIFARPlan {
 		return CIFARPlan{Scale: level, Model: vit.Tiny(0), SDRates: []float64{0, 0.3, 0.6}, Epochs: 3, NoAugment: true, BatchSize: 64,
 			TrainImages: 20000, TestImages: 2000, ProbeImages: 500, Ks: []int{1, 2, 3, 4}, RaptorSteps: 80,
 			RaptorTrainImages: 2048, RaptorBatch: 32, RaptorLR: 1e-3, RaptorLayerScale: 0.1,
-			RaptorSeeds: 1, BaselineDraws: 10, BaselineShuffles: 10, BaselineKs: []int{2, 3}, DynamicsSD: 0,
+			RaptorSeeds: 1, TeacherSeeds: 2, BaselineDraws: 10, BaselineShuffles: 10, BaselineKs: []int{2, 3}, DynamicsSD: 0,
 			PhaseBootstrap: 200, NullReplicates: 99}
 	}
 }
@@ -137,23 +141,36 @@ func (p CIFARPlan) SwapTrials() int {
 }
 
 // TeacherSpec is the training recipe of the teacher with stochastic-depth rate sd.
-func (p CIFARPlan) TeacherSpec(sd float64) ViTSpec {
+func (p CIFARPlan) TeacherSpec(sd float64) ViTSpec { return p.TeacherSpecSeed(sd, 1) }
+
+// TeacherSpecSeed is TeacherSpec for the teacher of the given seed (1, 2, …).
+func (p CIFARPlan) TeacherSpecSeed(sd float64, seed int) ViTSpec {
 	m := p.Model
 	m.DropPath = sd
 	spec := DefaultViTSpec(m, p.Epochs)
 	spec.BatchSize, spec.TrainImages, spec.TestImages = p.BatchSize, p.TrainImages, p.TestImages
 	spec.Augment = !p.NoAugment
 	spec.KeepFractions = milestoneFractions
+	spec.Seed = int64(seed)
 	return spec
 }
 
 // TeacherDir is the run folder of a teacher, shared by notebooks 01 and 03 and the command line.
 func (p CIFARPlan) TeacherDir(dataset string, sd float64) (string, error) {
+	return p.TeacherDirSeed(dataset, sd, 1)
+}
+
+// TeacherDirSeed is TeacherDir for the teacher of the given seed (seed 1 is TeacherDir).
+func (p CIFARPlan) TeacherDirSeed(dataset string, sd float64, seed int) (string, error) {
 	root, err := p.CacheRoot()
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(root, fmt.Sprintf("teacher-%s-sd%.2f", slug(dataset), sd)), nil
+	name := fmt.Sprintf("teacher-%s-sd%.2f", slug(dataset), sd)
+	if seed > 1 {
+		name += fmt.Sprintf("-seed%d", seed)
+	}
+	return filepath.Join(root, name), nil
 }
 
 // CacheRoot is where this plan's runs live: notebook.CacheBase()/<scale>/cifar ($BLOCKREC_CACHE_DIR or <repo>/data/cache).
@@ -167,11 +184,16 @@ func (p CIFARPlan) CacheRoot() (string, error) {
 
 // Teacher trains (or loads) the teacher with rate sd on splits.
 func (p CIFARPlan) Teacher(b backends.Backend, splits *data.Splits, sd float64, progress io.Writer) (*TrainedViT, error) {
-	dir, err := p.TeacherDir(splits.Name(), sd)
+	return p.TeacherSeed(b, splits, sd, 1, progress)
+}
+
+// TeacherSeed trains (or loads) the teacher with rate sd and the given seed.
+func (p CIFARPlan) TeacherSeed(b backends.Backend, splits *data.Splits, sd float64, seed int, progress io.Writer) (*TrainedViT, error) {
+	dir, err := p.TeacherDirSeed(splits.Name(), sd, seed)
 	if err != nil {
 		return nil, err
 	}
-	return TrainViT(b, dir, p.TeacherSpec(sd), splits, progress)
+	return TrainViT(b, dir, p.TeacherSpecSeed(sd, seed), splits, progress)
 }
 
 // slug makes a dataset name safe for a folder name.

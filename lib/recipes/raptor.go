@@ -160,10 +160,13 @@ type RaptorResult struct {
 	// R2Lo and R2Hi are R2's 95% percentile-bootstrap interval over images (the evaluation images
 	// split into R2Parts parts, resampled with replacement); MeanR2 its mean over layers 1..L per
 	// group, with MeanR2Lo and MeanR2Hi from the same replicates. −1 where undefined.
-	R2Lo, R2Hi                 [][]float64 `json:"r2_lo,omitempty"`
-	MeanR2, MeanR2Lo, MeanR2Hi []float64   `json:"mean_r2,omitempty"`
-	R2Parts                    int         `json:"r2_parts,omitempty"`
-	Cosine                     [][]float64 `json:"cosine"`
+	R2Lo     [][]float64 `json:"r2_lo,omitempty"`
+	R2Hi     [][]float64 `json:"r2_hi,omitempty"`
+	MeanR2   []float64   `json:"mean_r2,omitempty"`
+	MeanR2Lo []float64   `json:"mean_r2_lo,omitempty"`
+	MeanR2Hi []float64   `json:"mean_r2_hi,omitempty"`
+	R2Parts  int         `json:"r2_parts,omitempty"`
+	Cosine   [][]float64 `json:"cosine"`
 	// CopyR2 is the R² of the trivial predictor that copies the embedding a_0 to every layer:
 	// Raptor has learned something only where R2 clearly exceeds it.
 	CopyR2    [][]float64 `json:"copy_r2"`
