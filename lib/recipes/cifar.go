@@ -33,9 +33,9 @@ type CIFARResults struct {
 	// TeacherReplicates are the teachers of seeds 2, 3, … per rate (plan.TeacherSeeds), with
 	// their predictions on the evaluation images.
 	TeacherReplicates []TeacherSummary `json:"teacher_replicates,omitempty"`
-	Raptor     []RaptorRun      `json:"raptor"`    // the phases of Method, every SD, K and seed
-	Baselines  []RaptorRun      `json:"baselines"` // random phases on the baseline teacher
-	BaselineSD float64          `json:"baseline_sd"`
+	Raptor            []RaptorRun      `json:"raptor"`    // the phases of Method, every SD, K and seed
+	Baselines         []RaptorRun      `json:"baselines"` // random phases on the baseline teacher
+	BaselineSD        float64          `json:"baseline_sd"`
 	// BaselineSets says, per K, how the random contiguous phases were drawn.
 	BaselineSets []BaselineSet `json:"baseline_sets"`
 	Swaps        []SwapSet     `json:"swaps"`             // every single swap, on the plan's swap teachers
