@@ -119,7 +119,7 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 		Model: fmt.Sprintf("ViT dim %d, %d layers, %d heads, patch %d, %s MLP; teachers trained %g epochs on %s, batch %d, %s",
 			plan.Model.Dim, plan.Model.Depth, plan.Model.Heads, plan.Model.PatchSize, plan.Model.MLP,
 			plan.Epochs, imagesNote(plan.TrainImages, splits.Train.Len()), plan.BatchSize, augmentNote(plan.NoAugment)),
-		Recipe:     plan.RecipeNote(),
+		Recipe:     plan.RecipeNote() + fmt.Sprintf("; the test split has %d images", splits.Test.Len()),
 		Method:     plan.phaseMethod(),
 		BaselineSD: plan.BaselineSD()}
 	raptorTrain := splits.Train.Subset(min(plan.RaptorTrainImages, splits.Train.Len()), 11)

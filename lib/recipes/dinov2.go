@@ -433,12 +433,12 @@ func RunDINOv2(b backends.Backend, opts DINOv2Options, progress io.Writer) (*DIN
 		Similarity [][]float64   `json:"similarity"`
 		Phases     []PhaseReport `json:"phases"`
 	}
-	sim, err := cached(filepath.Join(run, "phases.json"), func() (*simResult, error) {
+	sim, err := cached(filepath.Join(run, "phases-v2.json"), func() (*simResult, error) {
 		w, err := cacheSimilarity(caches.Val)
 		if err != nil {
 			return nil, err
 		}
-		reports, err := AnalysePhases(w, plan.Ks)
+		reports, err := AnalysePhasesWith(w, nil, plan.Ks, PhaseOptions{Method: MethodBisection, NullReplicates: plan.nullReplicates(), Seed: 1})
 		if err != nil {
 			return nil, err
 		}
@@ -487,12 +487,13 @@ func RunDINOv2(b backends.Backend, opts DINOv2Options, progress io.Writer) (*DIN
 		return nil, err
 	}
 
-	// 4. Raptor for every K on the contiguous max-cut phases.
+	// 4. Raptor for every K on the released solver's phases (recursive bisection), as the
+	// official code trains them; the contiguous DP where bisection cannot give K.
 	for _, rep := range res.Phases {
 		if rep.K < 1 {
 			continue
 		}
-		dir := filepath.Join(run, fmt.Sprintf("raptor-k%d", rep.K))
+		dir := dinov2RaptorDir(run, rep)
 		spec := dinov2RaptorSpec(plan, rep)
 		fit, err := FitRaptor(b, headed, caches, spec, dir, progress)
 		if err != nil {
@@ -504,7 +505,7 @@ func RunDINOv2(b backends.Backend, opts DINOv2Options, progress io.Writer) (*DIN
 		if err != nil {
 			return nil, err
 		}
-		rr.K, rr.Partition, rr.Result = rep.K, rep.Contiguous.String(), *fit
+		rr.K, rr.Partition, rr.Result = rep.K, usedPartition(rep).String(), *fit
 		if fit.TeacherAccuracy > 0 {
 			rr.FractionOfTeacher = fit.Accuracy / fit.TeacherAccuracy
 		}
@@ -1139,9 +1140,9 @@ func (r *DINOv2Results) Conclusion() string {
 		if rep.K < 2 {
 			continue
 		}
-		verdict := "not more block-like than smooth drift"
-		if rep.BlockIndex < 0.9*rep.DriftBlockIndex {
-			verdict = "more block-like than smooth drift"
+		verdict := "no drift null test"
+		if rep.Null != nil {
+			verdict = fmt.Sprintf("warped-drift null: %s (jump share %.3f, p=%.3g, %d replicates) → phases beyond drift %s", rep.Null.Verdict, rep.Null.Stat, rep.Null.P, rep.Null.Replicates, nullVerdict(rep.Null))
 		}
 		same := "the released bisection finds no threshold for this K"
 		if rep.Bisection != nil {
@@ -1149,9 +1150,12 @@ func (r *DINOv2Results) Conclusion() string {
 				same = "the released bisection agrees"
 			} else {
 				same = "the released bisection gives " + rep.Bisection.String()
+				if !rep.BisectionContiguous {
+					same += ", not contiguous"
+				}
 			}
 		}
-		fmt.Fprintf(&b, "- K=%d max-cut phases %s (%s; index %.3f vs drift %.3f: %s).\n", rep.K, rep.Contiguous, same, rep.BlockIndex, rep.DriftBlockIndex, verdict)
+		fmt.Fprintf(&b, "- K=%d contiguous max-cut phases %s (%s; Raptor is fit on %s by %s; block index %.3f; %s).\n", rep.K, rep.Contiguous, same, usedPartition(rep), rep.UsedMethod, rep.BlockIndex, verdict)
 	}
 	var prev *DINOv2RaptorRun
 	for i := range r.Raptor {
@@ -1223,4 +1227,26 @@ func zeroIfNaN(x float64) float64 {
 		return 0
 	}
 	return x
+}
+
+// usedPartition is the phases Raptor is fit on (older reports without Used: the contiguous DP).
+func usedPartition(rep PhaseReport) phases.Partition {
+	if rep.Used != nil {
+		return rep.Used
+	}
+	return rep.Contiguous
+}
+
+// nullReplicates is the warped-drift test's replicates at the plan's scale.
+func (p DINOv2Plan) nullReplicates() int {
+	if p.Scale == notebook.Smoke {
+		return 9
+	}
+	return 99
+}
+
+// dinov2RaptorDir is the folder of the Raptor fit of a phase report (named by its phases, so a
+// fit on other phases is never reused).
+func dinov2RaptorDir(run string, rep PhaseReport) string {
+	return filepath.Join(run, fmt.Sprintf("raptor-k%d-%s", rep.K, slug(usedPartition(rep).String())))
 }

@@ -89,7 +89,7 @@ type denseRun struct {
 // dinov2RaptorSpec is the spec RunDINOv2 fits for a phase report (the same fields, so that
 // loadRaptor finds and rebuilds the fitted model).
 func dinov2RaptorSpec(plan DINOv2Plan, rep PhaseReport) RaptorSpec {
-	spec := DefaultRaptorSpec(rep.Contiguous, plan.Stage1Steps, plan.Stage2Steps)
+	spec := DefaultRaptorSpec(usedPartition(rep), plan.Stage1Steps, plan.Stage2Steps)
 	spec.Batch = plan.Batch
 	if plan.RaptorLR > 0 {
 		spec.LR = plan.RaptorLR
@@ -121,7 +121,7 @@ func newDenseRun(b backends.Backend, teacher *TrainedViT, norm *finalNorm, image
 		if rep.K < 1 {
 			continue
 		}
-		dir := filepath.Join(runDir, fmt.Sprintf("raptor-k%d", rep.K))
+		dir := dinov2RaptorDir(runDir, rep)
 		m, ctx, err := loadRaptor(teacher, dinov2RaptorSpec(plan, rep), dir)
 		if err != nil {
 			return nil, fmt.Errorf("dense probes: %w", err)

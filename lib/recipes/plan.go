@@ -26,6 +26,7 @@ type CIFARPlan struct {
 	TrainImages       int // 0: the whole training split
 	TestImages        int // 0: the whole test split
 	ProbeImages       int // images for similarity matrices and dynamics
+	EvalLimit         int // test images Raptor, swaps and controls are scored on (EvalImages)
 	Ks                []int
 	RaptorSteps       int // stage-1 steps per block (stage 2 gets the same)
 	RaptorTrainImages int // teacher-activation cache size
@@ -78,7 +79,7 @@ func CIFARPlanFor(level notebook.Level) CIFARPlan {
 		return CIFARPlan{Scale: level, Model: m, SDRates: []float64{0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9},
 			Epochs: 200, BatchSize: 128, ProbeImages: 2000, Ks: []int{1, 2, 3, 4}, RaptorSteps: 20000,
 			RaptorTrainImages: 50000, RaptorBatch: 64, RaptorLR: 3e-4, RaptorLayerScale: 1e-5,
-			RaptorSeeds: 3, TeacherSeeds: 3, BaselineDraws: 10, BaselineShuffles: 10, BaselineKs: []int{2, 3, 4}, DynamicsSD: 0.5,
+			EvalLimit: 10000, RaptorSeeds: 3, TeacherSeeds: 3, BaselineDraws: 10, BaselineShuffles: 10, BaselineKs: []int{2, 3, 4}, DynamicsSD: 0.5,
 			PhaseBootstrap: 1000, NullReplicates: 199, SwapAllSD: true}
 	default: // CPU: about two hours on 2 cores with the pure-Go backend.
 		// No augmentation: with this 936-step recipe, PyTorch (bench/train_torch.py) reaches
@@ -87,7 +88,7 @@ func CIFARPlanFor(level notebook.Level) CIFARPlan {
 		return CIFARPlan{Scale: level, Model: vit.Tiny(0), SDRates: []float64{0, 0.3, 0.6}, Epochs: 3, NoAugment: true, BatchSize: 64,
 			TrainImages: 20000, TestImages: 2000, ProbeImages: 500, Ks: []int{1, 2, 3, 4}, RaptorSteps: 80,
 			RaptorTrainImages: 2048, RaptorBatch: 32, RaptorLR: 1e-3, RaptorLayerScale: 0.1,
-			RaptorSeeds: 1, TeacherSeeds: 2, BaselineDraws: 10, BaselineShuffles: 10, BaselineKs: []int{2, 3}, DynamicsSD: 0,
+			EvalLimit: 2000, RaptorSeeds: 1, TeacherSeeds: 2, BaselineDraws: 10, BaselineShuffles: 10, BaselineKs: []int{2, 3}, DynamicsSD: 0,
 			PhaseBootstrap: 200, NullReplicates: 99}
 	}
 }
@@ -124,12 +125,17 @@ func (p CIFARPlan) SizedTo(splits *data.Splits) (CIFARPlan, error) {
 // BaselineSD is the teacher on which max-cut is compared with random phases: the middle rate.
 func (p CIFARPlan) BaselineSD() float64 { return p.SDRates[len(p.SDRates)/2] }
 
-// EvalImages is the number of test images Raptor and layer swaps are evaluated on.
+// EvalImages is the number of test images Raptor, layer swaps and the controls are evaluated on:
+// EvalLimit, else 1000, and never more than the teachers' test images.
 func (p CIFARPlan) EvalImages() int {
-	if p.TestImages == 0 || p.TestImages > 1000 {
-		return 1000
+	n := p.EvalLimit
+	if n <= 0 {
+		n = 1000
 	}
-	return p.TestImages
+	if p.TestImages > 0 && p.TestImages < n {
+		return p.TestImages
+	}
+	return n
 }
 
 // SwapTrials is the number of random layer orders per swap setting.
