@@ -97,7 +97,7 @@ func runCIFAR(args []string, stdout, stderr io.Writer) int {
 		var dir string // where the figures went (see figures.DirFor)
 		for _, f := range figs {
 			paths, err := figures.Save(f.Figure, f.Name, f.W, f.H, figures.Provenance{Dataset: res.Provenance, Scale: res.Scale,
-				Model: res.Model, Backend: backend.Describe(b), Notes: f.Caption})
+				Model: res.Model, Backend: backend.Describe(b), Notes: f.Caption + " Recipe: " + res.Recipe + "."})
 			if err != nil {
 				fmt.Fprintln(stderr, "blockrec cifar:", err)
 				return 1

@@ -423,6 +423,16 @@ func FigureLayerSwap(r *CIFARResults) (NamedFigure, bool) {
 	if len(series) == 0 {
 		return NamedFigure{}, false
 	}
+	if len(r.Swaps) > 0 {
+		// The drop of a model at chance level, for the first swap teacher.
+		set := r.Swaps[0]
+		drop := 100*mean(correctness(set.Teacher, set.Labels)) - 100/float64(max(2, numClasses(set.Labels)))
+		maxD := 1.0
+		for _, sw := range set.Swaps {
+			maxD = max(maxD, math.Abs(float64(sw.Layer-sw.Source)))
+		}
+		series = append(series, figures.Series{Label: fmt.Sprintf("chance level (p=%.2f)", set.SD), X: []float64{0.5, maxD + 0.5}, Y: []float64{drop, drop}})
+	}
 	p := figures.Lines("Single layer swaps without training ("+r.Dataset+")", "distance |ℓ − o| between the layer and the layer whose weights it runs", "accuracy drop (points)", series...)
 	var fits []string
 	for _, set := range r.Swaps {
