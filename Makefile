@@ -15,7 +15,7 @@ PYTHON := /usr/bin/python3
 MODULE := github.com/blockrec/blockrec
 
 # Pure-Go packages, cheap under the race detector; the GoMLX-heavy rest runs without it.
-RACE_DIRS := lib/phases lib/dynamics lib/data lib/hidden lib/notebook lib/figures
+RACE_DIRS := lib/phases lib/dynamics lib/data lib/hidden lib/notebook lib/figures lib/stats
 # Packages under build/ and data/ (scratch work, downloads) are not part of the project.
 ALL_PKGS = $(shell go list ./... | grep -v -e '^$(MODULE)/build/' -e '^$(MODULE)/data/')
 RACE_PKGS = $(filter $(foreach d,$(RACE_DIRS),$(MODULE)/$(d) $(MODULE)/$(d)/%),$(ALL_PKGS))
