@@ -84,7 +84,9 @@ type BaselineSet struct {
 type Control struct {
 	Name       string         `json:"name"`
 	SD         float64        `json:"sd"`
-	Step       int            `json:"step"` // training steps (0: random init)
+	Seed       int            `json:"seed"`  // the teacher's seed
+	Final      bool           `json:"final"` // the trained teacher itself
+	Step       int            `json:"step"`  // training steps (0: random init)
 	Accuracy   stats.Estimate `json:"accuracy"`
 	Similarity [][]float64    `json:"similarity"`
 	Phases     []PhaseReport  `json:"phases"`
@@ -114,6 +116,9 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 	}
 	if stop == nil {
 		stop = func() bool { return false }
+	}
+	if len(plan.SDRates) == 0 || len(plan.Ks) == 0 {
+		return nil, fmt.Errorf("cifar plan (scale %s): needs at least one SD rate and one K (has %v and %v)", plan.Scale, plan.SDRates, plan.Ks)
 	}
 	res := &CIFARResults{Scale: string(plan.Scale), Dataset: splits.Name(), Provenance: splits.Provenance(),
 		Model: fmt.Sprintf("ViT dim %d, %d layers, %d heads, patch %d, %s MLP; teachers trained %g epochs on %s, batch %d, %s",
@@ -155,7 +160,9 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 		runs = append(runs, teacherRun{teacher, summary, caches, dir})
 	}
 
-	// More teachers per rate: trained, analysed and scored on the evaluation images.
+	// More teachers per rate: trained, analysed and scored on the evaluation images; those of
+	// the first rate also get the controls.
+	var replicateControls []Control
 	for seed := 2; seed <= plan.TeacherSeeds; seed++ {
 		for _, sd := range plan.SDRates {
 			teacher, err := plan.TeacherSeed(b, splits, sd, seed, progress)
@@ -179,6 +186,15 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 				return nil, err
 			}
 			res.TeacherReplicates = append(res.TeacherReplicates, *summary)
+			if sd == plan.SDRates[0] {
+				controls, err := cached(filepath.Join(teacher.Dir, analysisDir, "controls.json"), func() (*[]Control, error) {
+					return plan.controls(b, teacher, probe, val, sd, progress)
+				})
+				if err != nil {
+					return nil, err
+				}
+				replicateControls = append(replicateControls, *controls...)
+			}
 		}
 	}
 
@@ -229,7 +245,14 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 					return err
 				}
 				if plan.BaselineMax > 0 && len(contiguous) > plan.BaselineMax {
-					contiguous, exhaustive = contiguous[:plan.BaselineMax], false
+					// A seeded random subset (the first ones would all start with the same phase).
+					perm := phases.NewRand(202).Perm(len(contiguous))[:plan.BaselineMax]
+					slices.Sort(perm)
+					var sub []phases.Partition
+					for _, i := range perm {
+						sub = append(sub, contiguous[i])
+					}
+					contiguous, exhaustive = sub, false
 				}
 				set := BaselineSet{K: rep.K, Exhaustive: exhaustive, Contiguous: len(contiguous), Shuffles: plan.BaselineShuffles}
 				res.BaselineSets = append(res.BaselineSets, set)
@@ -301,7 +324,7 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 	if err != nil {
 		return nil, err
 	}
-	res.Controls = *controls
+	res.Controls = append(*controls, replicateControls...)
 	sort.SliceStable(res.Raptor, func(i, j int) bool {
 		a, c := res.Raptor[i], res.Raptor[j]
 		if a.SD != c.SD {
@@ -382,7 +405,8 @@ func (p CIFARPlan) controls(b backends.Backend, t *TrainedViT, probe, val *data.
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Control{Name: s.name, SD: sd, Step: s.step, Accuracy: acc, Similarity: w, Phases: reports})
+		out = append(out, Control{Name: s.name, SD: sd, Seed: int(max(1, t.Result.Spec.Seed)), Final: s.step == t.Result.Steps && s.ctx == t.Ctx,
+			Step: s.step, Accuracy: acc, Similarity: w, Phases: reports})
 	}
 	return &out, nil
 }

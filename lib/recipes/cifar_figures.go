@@ -64,21 +64,31 @@ func (r *CIFARResults) sds() []float64 {
 	return pluck(r.Teachers, func(t TeacherSummary) float64 { return t.SD })
 }
 
-// proportionSeries is a series of per-image 0/1 (or seed-averaged) values per x, as % with the
-// Wilson interval over images (the rounded count of successes).
-func proportionSeries(label string, xs []float64, values [][]float64) figures.Series {
+// conditionMean is the mean outcome of a condition's fits over the images, with a 95% interval:
+// Wilson for a single fit, else a two-level bootstrap (fits, then images).
+func conditionMean(rows [][]float64) (stats.Estimate, bool) {
+	if len(rows) == 0 || len(rows[0]) == 0 {
+		return stats.Estimate{}, false
+	}
+	if len(rows) == 1 {
+		m := mean(rows[0])
+		iv, err := stats.Wilson(int(math.Round(m*float64(len(rows[0])))), len(rows[0]), stats.DefaultLevel)
+		return stats.Estimate{Value: m, CI: iv, N: len(rows[0])}, err == nil
+	}
+	zero := [][]float64{make([]float64, len(rows[0]))}
+	return twoLevel(rows, zero, diff)
+}
+
+// proportionSeries is a series of each x's condition mean, in %, with its 95% interval.
+func proportionSeries(label string, xs []float64, conditions [][][]float64) figures.Series {
 	s := figures.Series{Label: label}
-	for i, v := range values {
-		if len(v) == 0 {
+	for i, rows := range conditions {
+		e, ok := conditionMean(rows)
+		if !ok {
 			continue
 		}
-		m := mean(v)
-		iv, err := stats.Wilson(int(math.Round(m*float64(len(v)))), len(v), stats.DefaultLevel)
-		if err != nil {
-			continue
-		}
-		s.X, s.Y = append(s.X, xs[i]), append(s.Y, 100*m)
-		s.Lo, s.Hi = append(s.Lo, 100*min(iv.Lo, m)), append(s.Hi, 100*max(iv.Hi, m))
+		s.X, s.Y = append(s.X, xs[i]), append(s.Y, 100*e.Value)
+		s.Lo, s.Hi = append(s.Lo, 100*min(e.CI.Lo, e.Value)), append(s.Hi, 100*max(e.CI.Hi, e.Value))
 	}
 	return s
 }
@@ -96,19 +106,22 @@ func (r *CIFARResults) evalImages() int {
 // SD rate, on the same evaluation images, with 95% Wilson intervals.
 func FigureAccuracyVsSD(r *CIFARResults) (NamedFigure, bool) {
 	sds := r.sds()
-	var teacher [][]float64
+	if len(sds) == 0 {
+		return NamedFigure{}, false
+	}
+	var teacher [][][]float64
 	for _, sd := range sds {
-		teacher = append(teacher, r.teacherCorrectAll(sd))
+		teacher = append(teacher, r.teacherRows(sd))
 	}
 	label := "teacher ViT"
-	if n := r.teachersAt(sds[0]); n > 1 {
+	if n := len(r.teacherRows(sds[0])); n > 1 {
 		label = fmt.Sprintf("teacher ViT (mean of %d seeds)", n)
 	}
 	series := []figures.Series{proportionSeries(label, sds, teacher)}
 	for _, k := range r.sweepK() {
-		var v [][]float64
+		var v [][][]float64
 		for _, sd := range sds {
-			v = append(v, r.raptorCorrect(sd, k))
+			v = append(v, r.raptorRows(sd, k))
 		}
 		series = append(series, proportionSeries(fmt.Sprintf("Raptor K=%d", k), sds, v))
 	}
@@ -201,7 +214,7 @@ func FigureBlockIndexVsSD(r *CIFARResults) (NamedFigure, bool) {
 	_ = sds
 	p := figures.Lines("Block structure vs stochastic depth ("+r.Dataset+")", "uniform stochastic-depth rate p", "block index: mean within / mean between (lower = blockier)", series...)
 	return NamedFigure{Name: "01_block_index_vs_sd", W: 14 * vg.Centimeter, H: 10 * vg.Centimeter, Figure: p,
-		Caption: "Block index of the contiguous max-cut phases (mean dissimilarity inside phases / between phases) per K against the stochastic-depth rate; bars: 95% percentile-bootstrap intervals over probe images (phases re-found on every replicate). Whether the phases are more than a smooth drift is the warped-drift null test in the conclusion."}, true
+		Caption: "Block index of the contiguous max-cut phases (mean dissimilarity inside phases / between phases) per K against the stochastic-depth rate, for the seed-1 teacher of each rate (the conclusion's comparisons average every teacher of a rate); the point drawn apart at the first rate is the same architecture at random initialisation (K=3); bars: 95% percentile-bootstrap intervals over probe images (phases re-found on every replicate). Whether the phases are more than a smooth drift is the warped-drift null test in the conclusion."}, true
 }
 
 // FigureBoundaryStability shows, per teacher, how often each boundary is chosen at K=3 (or the
@@ -328,9 +341,9 @@ func FigureAgreementVsSD(r *CIFARResults) (NamedFigure, bool) {
 	sds := r.sds()
 	var series []figures.Series
 	for _, k := range r.sweepK() {
-		var v [][]float64
+		var v [][][]float64
 		for _, sd := range sds {
-			v = append(v, r.raptorAgree(sd, k))
+			v = append(v, r.agreeRows(sd, k))
 		}
 		if s := proportionSeries(fmt.Sprintf("Raptor K=%d", k), sds, v); len(s.X) > 0 {
 			series = append(series, s)
@@ -350,28 +363,24 @@ func FigureMaxCutVsRandom(r *CIFARResults) (NamedFigure, bool) {
 	groups := []figures.BarGroup{{Label: r.Method + " phases"}, {Label: "random contiguous (mean)"}, {Label: "random shuffle (mean)"}}
 	var cats []string
 	for _, set := range r.BaselineSets {
-		mc := r.raptorCorrect(r.BaselineSD, set.K)
-		rc, _ := r.baselineCorrect(set.K, KindRandomContiguous)
-		rs, _ := r.baselineCorrect(set.K, KindRandomShuffle)
-		if mc == nil || rc == nil || rs == nil {
+		used := ""
+		if run := r.raptorAt(r.BaselineSD, set.K); run != nil {
+			used = run.Partition
+		}
+		conds := [][][]float64{r.raptorRows(r.BaselineSD, set.K), r.baselineRows(set.K, KindRandomContiguous, used), r.baselineRows(set.K, KindRandomShuffle, used)}
+		var ests []stats.Estimate
+		for _, c := range conds {
+			if e, ok := conditionMean(c); ok {
+				ests = append(ests, e)
+			}
+		}
+		if len(ests) != 3 {
 			continue
 		}
 		cats = append(cats, fmt.Sprintf("K=%d", set.K))
-		for gi, v := range [][]float64{mc, rc, rs} {
-			m := mean(v)
-			e, err := stats.Bootstrap(len(v), claimReps, claimSeed, stats.DefaultLevel, func(idx []int) float64 {
-				t := 0.0
-				for _, i := range idx {
-					t += v[i]
-				}
-				return t / float64(len(idx))
-			})
-			lo, hi := m, m
-			if err == nil {
-				lo, hi = min(e.CI.Lo, m), max(e.CI.Hi, m)
-			}
-			groups[gi].Values = append(groups[gi].Values, 100*m)
-			groups[gi].Lo, groups[gi].Hi = append(groups[gi].Lo, 100*lo), append(groups[gi].Hi, 100*hi)
+		for gi, e := range ests {
+			groups[gi].Values = append(groups[gi].Values, 100*e.Value)
+			groups[gi].Lo, groups[gi].Hi = append(groups[gi].Lo, 100*min(e.CI.Lo, e.Value)), append(groups[gi].Hi, 100*max(e.CI.Hi, e.Value))
 		}
 	}
 	if len(cats) == 0 {
@@ -387,7 +396,7 @@ func FigureMaxCutVsRandom(r *CIFARResults) (NamedFigure, bool) {
 	}
 	p := figures.Bars(fmt.Sprintf("Phase assignment, teacher p=%.2f (%s)", r.BaselineSD, r.Dataset), "Raptor blocks", "top-1 accuracy (%)", cats, groups...)
 	return NamedFigure{Name: "01_maxcut_vs_random", W: 14 * vg.Centimeter, H: 10 * vg.Centimeter, Figure: p,
-		Caption: fmt.Sprintf("Raptor accuracy with the %s phases vs random contiguous and random shuffled phases (paper Fig. 3; %s), on the same %d test images; whiskers: 95%% bootstrap intervals over images (of the per-image mean over fits for the random ones).",
+		Caption: fmt.Sprintf("Raptor accuracy with the %s phases vs random contiguous and random shuffled phases (paper Fig. 3; %s), on the same %d test images; whiskers: 95%% intervals (Wilson for a single fit, else a two-level bootstrap over fits and images); the random sets leave out the partition equal to the one compared.",
 			r.Method, strings.Join(how, "; "), r.evalImages())}, true
 }
 
@@ -436,9 +445,10 @@ func FigureLayerSwap(r *CIFARResults) (NamedFigure, bool) {
 	p := figures.Lines("Single layer swaps without training ("+r.Dataset+")", "distance |ℓ − o| between the layer and the layer whose weights it runs", "accuracy drop (points)", series...)
 	var fits []string
 	for _, set := range r.Swaps {
-		if fit, ok := set.Regression(); ok {
-			fits = append(fits, fmt.Sprintf("p=%.2f: drop = %.1f + %.1f·|ℓ−o| %+.1f·same (points; same-phase 95%% CI [%.1f, %.1f])",
-				set.SD, 100*fit.Coef[0].Value, 100*fit.Coef[1].Value, 100*fit.Coef[2].Value, 100*fit.Coef[2].CI.Lo, 100*fit.Coef[2].CI.Hi))
+		if fit, model, ok := set.Regression(); ok {
+			c := fit.Coef[len(fit.Coef)-1]
+			fits = append(fits, fmt.Sprintf("p=%.2f (K=%d phases %s): same-phase coefficient %+.1f points, 95%% t-interval [%.1f, %.1f], %s",
+				set.SD, set.K, set.Partition, 100*c.Value, 100*c.CI.Lo, 100*c.CI.Hi, model))
 		}
 	}
 	chance := ""
@@ -446,7 +456,7 @@ func FigureLayerSwap(r *CIFARResults) (NamedFigure, bool) {
 		chance = fmt.Sprintf(" Zero drop is the unswapped teacher; chance level is a drop of about %.0f points on p=%.2f.", 100*mean(correctness(r.Swaps[0].Teacher, r.Swaps[0].Labels))-100.0/float64(max(2, numClasses(r.Swaps[0].Labels))), r.Swaps[0].SD)
 	}
 	return NamedFigure{Name: "01_layer_swap", W: 16 * vg.Centimeter, H: 10 * vg.Centimeter, Figure: p,
-		Caption: fmt.Sprintf("Accuracy drop when layer ℓ runs the weights of layer o (every ℓ ≠ o), against |ℓ − o|, for swaps inside one phase of K=3 and across phases, on %d test images; bars: 95%% Wilson intervals. Least-squares fits: %s.%s",
+		Caption: fmt.Sprintf("Accuracy drop when layer ℓ runs the weights of layer o (every ℓ ≠ o), against |ℓ − o|, for swaps inside one phase and across phases (the phases Raptor uses), on %d test images; bars: 95%% Wilson intervals. Least-squares fits of the drop: %s.%s",
 			len(r.Swaps[0].Labels), strings.Join(fits, "; "), chance)}, true
 }
 
@@ -464,9 +474,16 @@ func FigureTrainingControls(r *CIFARResults) (NamedFigure, bool) {
 	if len(r.Controls) < 2 {
 		return NamedFigure{}, false
 	}
-	steps := make([]float64, len(r.Controls))
+	// One trajectory: the first teacher's (the controls of other seeds are in the claims).
+	var controls []Control
+	for _, c := range r.Controls {
+		if c.Seed == r.Controls[0].Seed {
+			controls = append(controls, c)
+		}
+	}
+	steps := make([]float64, len(controls))
 	acc := figures.Series{Label: "test accuracy"}
-	for i, c := range r.Controls {
+	for i, c := range controls {
 		steps[i] = float64(c.Step)
 		acc.X, acc.Y = append(acc.X, steps[i]), append(acc.Y, 100*c.Accuracy.Value)
 		acc.Lo, acc.Hi = append(acc.Lo, 100*c.Accuracy.CI.Lo), append(acc.Hi, 100*c.Accuracy.CI.Hi)
@@ -477,7 +494,7 @@ func FigureTrainingControls(r *CIFARResults) (NamedFigure, bool) {
 			continue
 		}
 		s := figures.Series{Label: fmt.Sprintf("K=%d", k)}
-		for i, c := range r.Controls {
+		for i, c := range controls {
 			if rep := controlPhase(c, k); rep != nil && rep.BlockIndexCI != nil {
 				s.X, s.Y = append(s.X, steps[i]), append(s.Y, rep.BlockIndex)
 				s.Lo, s.Hi = append(s.Lo, min(rep.BlockIndexCI.Lo, rep.BlockIndex)), append(s.Hi, max(rep.BlockIndexCI.Hi, rep.BlockIndex))
@@ -487,10 +504,10 @@ func FigureTrainingControls(r *CIFARResults) (NamedFigure, bool) {
 			bi = append(bi, s)
 		}
 	}
-	left := figures.Lines(fmt.Sprintf("Block structure along training, p=%.2f", r.Controls[0].SD), "training step (0 = random init)", "block index (lower = blockier)", bi...)
+	left := figures.Lines(fmt.Sprintf("Block structure along training, p=%.2f", controls[0].SD), "training step (0 = random init)", "block index (lower = blockier)", bi...)
 	right := figures.Lines("Accuracy along training", "training step (0 = random init)", "top-1 accuracy (%)", acc)
 	return NamedFigure{Name: "01_training_controls", W: 24 * vg.Centimeter, H: 10 * vg.Centimeter, Figure: figures.Panel(2, left, right),
-		Caption: fmt.Sprintf("The teacher p=%.2f at random initialisation, at checkpoints kept along training and trained: block index of the contiguous max-cut phases per K (left; 95%% bootstrap intervals over probe images) and test accuracy (right; 95%% Wilson intervals on %d images) (paper Fig. 13's question).", r.Controls[0].SD, r.Controls[0].Accuracy.N)}, true
+		Caption: fmt.Sprintf("The teacher p=%.2f at random initialisation, at checkpoints kept along training and trained: block index of the contiguous max-cut phases per K (left; 95%% bootstrap intervals over probe images) and test accuracy (right; 95%% Wilson intervals on %d images) (paper Fig. 13's question).", controls[0].SD, controls[0].Accuracy.N)}, true
 }
 
 // Figures builds every figure of notebook 01 from the results (each also on its own: the

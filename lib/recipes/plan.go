@@ -88,7 +88,7 @@ func CIFARPlanFor(level notebook.Level) CIFARPlan {
 		return CIFARPlan{Scale: level, Model: vit.Tiny(0), SDRates: []float64{0, 0.3, 0.6}, Epochs: 3, NoAugment: true, BatchSize: 64,
 			TrainImages: 20000, TestImages: 2000, ProbeImages: 500, Ks: []int{1, 2, 3, 4}, RaptorSteps: 80,
 			RaptorTrainImages: 2048, RaptorBatch: 32, RaptorLR: 1e-3, RaptorLayerScale: 0.1,
-			EvalLimit: 2000, RaptorSeeds: 1, TeacherSeeds: 2, BaselineDraws: 10, BaselineShuffles: 10, BaselineKs: []int{2, 3}, DynamicsSD: 0,
+			EvalLimit: 2000, RaptorSeeds: 2, TeacherSeeds: 2, BaselineDraws: 10, BaselineShuffles: 10, BaselineKs: []int{2, 3}, DynamicsSD: 0,
 			PhaseBootstrap: 200, NullReplicates: 99}
 	}
 }
@@ -123,7 +123,12 @@ func (p CIFARPlan) SizedTo(splits *data.Splits) (CIFARPlan, error) {
 }
 
 // BaselineSD is the teacher on which max-cut is compared with random phases: the middle rate.
-func (p CIFARPlan) BaselineSD() float64 { return p.SDRates[len(p.SDRates)/2] }
+func (p CIFARPlan) BaselineSD() float64 {
+	if len(p.SDRates) == 0 {
+		return 0
+	}
+	return p.SDRates[len(p.SDRates)/2]
+}
 
 // EvalImages is the number of test images Raptor, layer swaps and the controls are evaluated on:
 // EvalLimit, else 1000, and never more than the teachers' test images.

@@ -165,8 +165,11 @@ type RaptorResult struct {
 	MeanR2   []float64   `json:"mean_r2,omitempty"`
 	MeanR2Lo []float64   `json:"mean_r2_lo,omitempty"`
 	MeanR2Hi []float64   `json:"mean_r2_hi,omitempty"`
-	R2Parts  int         `json:"r2_parts,omitempty"`
-	Cosine   [][]float64 `json:"cosine"`
+	// MeanR2Reps are MeanR2's bootstrap replicates per group; replicate j of every fit on the
+	// same evaluation cache pooled the same parts, so fits can be compared replicate by replicate.
+	MeanR2Reps [][]float64 `json:"mean_r2_reps,omitempty"`
+	R2Parts    int         `json:"r2_parts,omitempty"`
+	Cosine     [][]float64 `json:"cosine"`
 	// CopyR2 is the R² of the trivial predictor that copies the embedding a_0 to every layer:
 	// Raptor has learned something only where R2 clearly exceeds it.
 	CopyR2    [][]float64 `json:"copy_r2"`
@@ -339,8 +342,12 @@ func CopyBaselineR2(c *raptor.Cache) ([][]float64, error) {
 	return out, nil
 }
 
-// r2Parts is how many parts the evaluation images are split into for R²'s bootstrap.
-const r2Parts = 20
+// r2Parts is how many parts the evaluation images are split into for R²'s bootstrap, and
+// r2Reps its replicates.
+const (
+	r2Parts = 20
+	r2Reps  = 1000
+)
 
 // r2Intervals fills R2Lo, R2Hi, MeanR2, MeanR2Lo and MeanR2Hi by a bootstrap over the parts.
 func (res *RaptorResult) r2Intervals(parts []*raptor.Comparison) error {
@@ -372,7 +379,7 @@ func (res *RaptorResult) r2Intervals(parts []*raptor.Comparison) error {
 	means := make([][]float64, groups)
 	rng := phases.NewRand(77)
 	idx := make([]int, len(parts))
-	for range 400 {
+	for range r2Reps {
 		for i := range idx {
 			idx[i] = rng.IntN(len(parts))
 		}
@@ -388,9 +395,7 @@ func (res *RaptorResult) r2Intervals(parts []*raptor.Comparison) error {
 			}
 		}
 		for g := range groups {
-			if v := meanOver(c, g); v != -1 {
-				means[g] = append(means[g], v)
-			}
+			means[g] = append(means[g], meanOver(c, g)) // −1 where undefined: kept, so replicate j stays j
 		}
 	}
 	interval := func(xs []float64) (float64, float64) {
@@ -408,8 +413,9 @@ func (res *RaptorResult) r2Intervals(parts []*raptor.Comparison) error {
 		}
 		res.R2Lo, res.R2Hi = append(res.R2Lo, lo), append(res.R2Hi, hi)
 	}
+	res.MeanR2Reps = means
 	for g := range groups {
-		lo, hi := interval(means[g])
+		lo, hi := interval(defined(means[g]))
 		res.MeanR2, res.MeanR2Lo, res.MeanR2Hi = append(res.MeanR2, meanOver(full, g)), append(res.MeanR2Lo, lo), append(res.MeanR2Hi, hi)
 	}
 	return nil
