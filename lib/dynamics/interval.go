@@ -2,8 +2,9 @@ package dynamics
 
 import (
 	"math"
-	"math/rand/v2"
 	"slices"
+
+	"github.com/blockrec/blockrec/lib/stats"
 )
 
 // Interval is a mean over images with a percentile-bootstrap confidence interval.
@@ -33,28 +34,15 @@ func bootstrapMean(vals []float64, level float64, reps int, seed uint64) Interva
 	if len(v) < 2 {
 		return out
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x62_6f_6f_74)) // "boot"
-	means := make([]float64, reps)
-	for r := range means {
-		var s float64
-		for range v {
-			s += v[rng.IntN(len(v))]
+	est, err := stats.Bootstrap(len(v), reps, seed, level, func(idx []int) float64 {
+		var sum float64
+		for _, i := range idx {
+			sum += v[i]
 		}
-		means[r] = s / float64(len(v))
+		return sum / float64(len(idx))
+	})
+	if err == nil {
+		out.Lo, out.Hi = est.CI.Lo, est.CI.Hi
 	}
-	slices.Sort(means)
-	out.Lo = percentileSorted(means, (1-level)/2)
-	out.Hi = percentileSorted(means, (1+level)/2)
 	return out
-}
-
-// percentileSorted is the q-quantile (linear interpolation) of sorted values.
-func percentileSorted(v []float64, q float64) float64 {
-	pos := q * float64(len(v)-1)
-	i := int(math.Floor(pos))
-	if i >= len(v)-1 {
-		return v[len(v)-1]
-	}
-	f := pos - float64(i)
-	return v[i]*(1-f) + v[i+1]*f
 }

@@ -95,21 +95,28 @@ func (r *CIFARResults) Claims() []Claim {
 	}
 	// compare adds a row from a two-level comparison, its verdict from judge when both sides
 	// have enough fits.
-	compare := func(group, paper, measure, unit, rule string, a, b [][]float64, f func(float64, float64) float64, scale float64, judge func(stats.Interval) stats.Verdict) {
-		e, ok := twoLevel(a, b, f)
-		if !ok {
-			return
-		}
-		scaled(&e, scale)
-		note, enough := fitsNote(len(a), len(b), minFits)
+	// judged adds a row whose verdict comes from judge only when both sides had minFits fits.
+	judged := func(group, paper, measure, unit, rule string, e stats.Estimate, na, nb int, judge func(stats.Interval) stats.Verdict) {
+		note, enough := fitsNote(na, nb, minFits)
 		v := stats.NotTestable
 		if enough {
 			v = judge(e.CI)
 		}
 		add(group, paper, measure, unit, rule+"; "+note, e, v)
 	}
+	compare := func(group, paper, measure, unit, rule string, a, b [][]float64, f func(float64, float64) float64, scale float64, judge func(stats.Interval) stats.Verdict) {
+		e, ok := twoLevel(a, b, f)
+		if !ok {
+			return
+		}
+		scaled(&e, scale)
+		judged(group, paper, measure, unit, rule, e, len(a), len(b), judge)
+	}
 	above := func(t float64) func(stats.Interval) stats.Verdict {
 		return func(iv stats.Interval) stats.Verdict { return stats.Above(iv, t) }
+	}
+	below := func(t float64) func(stats.Interval) stats.Verdict {
+		return func(iv stats.Interval) stats.Verdict { return stats.Below(iv, t) }
 	}
 	ks := r.sweepK()
 	sds := r.sds()
@@ -128,18 +135,15 @@ func (r *CIFARResults) Claims() []Claim {
 			if k != 2 {
 				group = "Raptor keeps the teacher's accuracy (the other K)"
 			}
-			e, ok := twoLevel(r.raptorRows(sd, k), tc, chanceRatio(chance))
+			rows := r.raptorRows(sd, k)
+			e, ok := twoLevel(rows, tc, chanceRatio(chance))
 			if !ok {
 				continue
 			}
-			note, enough := fitsNote(len(r.raptorRows(sd, k)), minFits, minFits)
-			v := stats.NotTestable
-			if enough {
-				v = stats.Above(e.CI, keep)
-			}
-			add(group, "K=2 classifies well (Fig. 4C)",
+			// The teacher is the one these fits imitate: only Raptor's fits need replicates.
+			judged(group, "K=2 classifies well (Fig. 4C)",
 				fmt.Sprintf("Raptor K=%d: (accuracy − chance)/(teacher − chance), p=%.2f", k, sd), "ratio",
-				fmt.Sprintf("holds if the interval is above %.2f (our threshold, not the paper's); %s", keep, note), e, v)
+				fmt.Sprintf("holds if the interval is above %.2f (our threshold, not the paper's)", keep), e, len(rows), minFits, above(keep))
 		}
 	}
 	// 2. K=2→3 raises accuracy; every other step reported beside it.
@@ -202,18 +206,11 @@ func (r *CIFARResults) Claims() []Claim {
 				}
 				a, fa := r.teacherStabilities(t.SD, k)
 				b, fb := r.teacherStabilities(base.SD, k)
-				e, ok := stabilityDiff(a, b, fa, fb)
-				if !ok {
-					continue
+				if e, ok := stabilityDiff(a, b, fa, fb); ok {
+					judged("Stochastic depth makes the ViT more block-recurrent", "matrices more block-structured as p rises (Fig. 4A)",
+						fmt.Sprintf("block index (within/between, lower = blockier) p=%.2f − p=%.2f, K=%d, mean over teachers", t.SD, base.SD, k), "index",
+						"holds if the interval is below 0", e, len(a), len(b), below(0))
 				}
-				note, enough := fitsNote(len(a), len(b), minFits)
-				v := stats.NotTestable
-				if enough {
-					v = stats.Below(e.CI, 0)
-				}
-				add("Stochastic depth makes the ViT more block-recurrent", "matrices more block-structured as p rises (Fig. 4A)",
-					fmt.Sprintf("block index (within/between, lower = blockier) p=%.2f − p=%.2f, K=%d, mean over teachers", t.SD, base.SD, k), "index",
-					"holds if the interval is below 0; "+note, e, v)
 			}
 		}
 		for _, t := range r.Teachers[1:] {
@@ -222,14 +219,9 @@ func (r *CIFARResults) Claims() []Claim {
 					fmt.Sprintf("agreement with the teacher's class, K=%d, p=%.2f − p=%.2f", k, t.SD, base.SD), "points", "holds if the interval is above 0",
 					r.agreeRows(t.SD, k), r.agreeRows(base.SD, k), diff, 100, above(0))
 				if e, na, nb, ok := r.r2Diff(t.SD, base.SD, k, ColPatches); ok {
-					note, enough := fitsNote(na, nb, minFits)
-					v := stats.NotTestable
-					if enough {
-						v = stats.Above(e.CI, 0)
-					}
-					add("Stochastic depth makes Raptor imitate the teacher better", "R² rises with p (Fig. 4B)",
+					judged("Stochastic depth makes Raptor imitate the teacher better", "R² rises with p (Fig. 4B)",
 						fmt.Sprintf("patch-token R² (mean over layers), K=%d, p=%.2f − p=%.2f", k, t.SD, base.SD), "R²",
-						"holds if the interval is above 0; "+note, e, v)
+						"holds if the interval is above 0", e, na, nb, above(0))
 				}
 			}
 		}
@@ -278,17 +270,10 @@ func (r *CIFARResults) Claims() []Claim {
 				trained, ft = append(trained, rep.Stability), append(ft, rep.BlockIndex)
 			}
 		}
-		e, ok := stabilityDiff(trained, init, ft, fi)
-		if !ok {
-			continue
+		if e, ok := stabilityDiff(trained, init, ft, fi); ok {
+			judged("Training promotes recurrent structure", "stochastic depth and training promote recurrent structure (abstract)",
+				fmt.Sprintf("block index trained − random init, p=%.2f, K=%d", r.Controls[0].SD, k), "index", "holds if the interval is below 0", e, len(trained), len(init), below(0))
 		}
-		note, enough := fitsNote(len(trained), len(init), minFits)
-		v := stats.NotTestable
-		if enough {
-			v = stats.Below(e.CI, 0)
-		}
-		add("Training promotes recurrent structure", "stochastic depth and training promote recurrent structure (abstract)",
-			fmt.Sprintf("block index trained − random init, p=%.2f, K=%d", r.Controls[0].SD, k), "index", "holds if the interval is below 0; "+note, e, v)
 	}
 	return out
 }
