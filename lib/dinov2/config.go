@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/blockrec/blockrec/lib/vit"
 )
 
-// HFConfig holds the fields of a HF Dinov2Config / Dinov2WithRegistersConfig (config.json) that
-// determine the forward pass. Other fields (dropouts, initializer range, ...) are ignored.
+// HFConfig holds the fields of a HF config.json that determine the forward pass, for the model
+// types of SupportedModelTypes: Dinov2Config, Dinov2WithRegistersConfig, ViTConfig (google/vit-*,
+// facebook/dino-vit*) and DeiTConfig. Other fields (dropouts, initializer range, ...) are ignored.
 type HFConfig struct {
 	Architectures     []string `json:"architectures,omitempty"`
 	ModelType         string   `json:"model_type"`
@@ -26,13 +29,20 @@ type HFConfig struct {
 	LayerNormEps      float64  `json:"layer_norm_eps"`
 	HiddenAct         string   `json:"hidden_act"`
 	QKVBias           *bool    `json:"qkv_bias,omitempty"` // absent means true (the HF default)
+
+	// ViT and DeiT only.
+	IntermediateSize int `json:"intermediate_size"` // the MLP's hidden width (DINOv2 uses mlp_ratio)
+	PoolerOutputSize int `json:"pooler_output_size"` // the (unused) pooler's width; 0 means hidden_size
 }
 
 // Model types HF uses in config.json.
 const (
 	ModelTypeDinov2          = "dinov2"
 	ModelTypeWithRegisters   = "dinov2_with_registers"
+	ModelTypeViT             = "vit"
+	ModelTypeDeiT            = "deit"
 	defaultLayerNormEps      = 1e-6
+	defaultViTLayerNormEps   = 1e-12 // ViTConfig's and DeiTConfig's default
 	defaultNumChannels       = 3
 	defaultMLPRatio          = 4
 	defaultLayerScaleValue   = 1.0
@@ -58,7 +68,7 @@ func ReadHFConfig(path string) (HFConfig, error) {
 
 // ParseHFConfig decodes config.json bytes, fills defaults and validates.
 func ParseHFConfig(b []byte) (HFConfig, error) {
-	c := HFConfig{MLPRatio: defaultMLPRatio, LayerScaleValue: defaultLayerScaleValue, LayerNormEps: defaultLayerNormEps,
+	c := HFConfig{MLPRatio: defaultMLPRatio, LayerScaleValue: defaultLayerScaleValue,
 		NumChannels: defaultNumChannels, HiddenAct: defaultHiddenAct}
 	if err := json.Unmarshal(b, &c); err != nil {
 		return HFConfig{}, fmt.Errorf("bad JSON: %w", err)
@@ -66,21 +76,50 @@ func ParseHFConfig(b []byte) (HFConfig, error) {
 	if c.ModelType == "" {
 		c.ModelType = ModelTypeDinov2
 	}
+	if c.LayerNormEps == 0 {
+		c.LayerNormEps = defaultLayerNormEps
+		if c.IsViTFamily() {
+			c.LayerNormEps = defaultViTLayerNormEps
+		}
+	}
 	return c, c.Validate()
+}
+
+// SupportedModelTypes lists the config.json model_type values this package loads.
+var SupportedModelTypes = []string{ModelTypeDinov2, ModelTypeWithRegisters, ModelTypeViT, ModelTypeDeiT}
+
+// IsViTFamily reports a ViTModel / DeiTModel config (layernorm_before/after, intermediate.dense, no
+// LayerScale) rather than a DINOv2 one.
+func (c HFConfig) IsViTFamily() bool { return c.ModelType == ModelTypeViT || c.ModelType == ModelTypeDeiT }
+
+// ClassTokens is the number of tokens before the patches that have a position embedding: 2 for
+// DeiT (CLS and distillation), 1 otherwise.
+func (c HFConfig) ClassTokens() int {
+	if c.ModelType == ModelTypeDeiT {
+		return 2
+	}
+	return 1
 }
 
 // Validate reports fields this package cannot map onto lib/vit.
 func (c HFConfig) Validate() error {
-	switch c.ModelType {
-	case ModelTypeDinov2, ModelTypeWithRegisters:
-	default:
-		return fmt.Errorf("model_type %q is not a DINOv2 model (want %q or %q)", c.ModelType, ModelTypeDinov2, ModelTypeWithRegisters)
+	if !slices.Contains(SupportedModelTypes, c.ModelType) {
+		return fmt.Errorf("model_type %q is not supported (supported: %s)", c.ModelType, strings.Join(SupportedModelTypes, ", "))
 	}
-	if c.ModelType == ModelTypeDinov2 && c.NumRegisterTokens != 0 {
+	if c.ModelType != ModelTypeWithRegisters && c.NumRegisterTokens != 0 {
 		return fmt.Errorf("model_type %q has no register tokens, but num_register_tokens is %d", c.ModelType, c.NumRegisterTokens)
 	}
 	if _, err := c.approximateGELU(); err != nil {
 		return err
+	}
+	if c.IsViTFamily() {
+		if c.IntermediateSize <= 0 {
+			return fmt.Errorf("intermediate_size must be positive, got %d", c.IntermediateSize)
+		}
+		if c.UseSwiGLU {
+			return fmt.Errorf("model_type %q has no SwiGLU MLP, but use_swiglu_ffn is set", c.ModelType)
+		}
+		return c.ViT().Validate()
 	}
 	if c.MLPRatio <= 0 {
 		return fmt.Errorf("mlp_ratio must be positive, got %g", c.MLPRatio)
@@ -103,9 +142,13 @@ func (c HFConfig) approximateGELU() (bool, error) {
 	return false, fmt.Errorf("hidden_act %q is not supported (want gelu, gelu_new or gelu_pytorch_tanh)", c.HiddenAct)
 }
 
-// MLPHidden is the hidden width of the MLP: int(hidden·mlp_ratio) for GELU; for SwiGLU the width
-// of each of the two branches, rounded as HF does: (int(int(hidden·mlp_ratio)·2/3)+7)//8·8.
+// MLPHidden is the hidden width of the MLP: intermediate_size for ViT and DeiT; int(hidden·mlp_ratio)
+// for DINOv2 with GELU; for SwiGLU the width of each of the two branches, rounded as HF does:
+// (int(int(hidden·mlp_ratio)·2/3)+7)//8·8.
 func (c HFConfig) MLPHidden() int {
+	if c.IsViTFamily() {
+		return c.IntermediateSize
+	}
 	h := int(float64(c.HiddenSize) * c.MLPRatio)
 	if !c.UseSwiGLU {
 		return h
@@ -114,12 +157,23 @@ func (c HFConfig) MLPHidden() int {
 }
 
 // ViT returns the lib/vit config of this checkpoint: no classification head; position
-// embeddings interpolated with antialiasing for the with-registers model only (as HF does).
+// embeddings interpolated with antialiasing for the with-registers model only (as HF does). ViT
+// and DeiT have no LayerScale; DeiT's distillation token becomes lib/vit's one register: it is a
+// constant token (distillation_token plus its own, never interpolated, position embedding) placed
+// right after CLS, which is exactly what a register is.
 func (c HFConfig) ViT() vit.Config {
 	approx, _ := c.approximateGELU()
 	mlp := vit.MLPGELU
 	if c.UseSwiGLU {
 		mlp = vit.MLPSwiGLU
+	}
+	if c.IsViTFamily() {
+		return vit.Config{
+			ImageSize: c.ImageSize, PatchSize: c.PatchSize, Channels: c.NumChannels,
+			Dim: c.HiddenSize, Depth: c.NumHiddenLayers, Heads: c.NumAttentionHeads,
+			MLPHidden: c.MLPHidden(), MLP: vit.MLPGELU, ApproximateGELU: approx,
+			Registers: c.ClassTokens() - 1, LayerNormEps: c.LayerNormEps,
+		}
 	}
 	return vit.Config{
 		ImageSize: c.ImageSize, PatchSize: c.PatchSize, Channels: c.NumChannels,
@@ -136,6 +190,9 @@ func (c HFConfig) HasQKVBias() bool { return c.QKVBias == nil || *c.QKVBias }
 // MarshalConfig writes the config as HF does (indented JSON), with the fields HF needs to
 // rebuild the model.
 func (c HFConfig) MarshalConfig() ([]byte, error) {
+	if c.IsViTFamily() {
+		return nil, fmt.Errorf("model_type %q: only DINOv2 configs are written", c.ModelType)
+	}
 	arch := "Dinov2Model"
 	if c.ModelType == ModelTypeWithRegisters {
 		arch = "Dinov2WithRegistersModel"

@@ -14,6 +14,9 @@ import (
 // Dinov2Model / Dinov2WithRegistersModel save them, without prefix) with its shape, including
 // embeddings.mask_token, which the converter ignores.
 func (c HFConfig) HFTensorShapes() map[string][]int {
+	if c.IsViTFamily() {
+		return c.vitTensorShapes()
+	}
 	d, p, ch := c.HiddenSize, c.PatchSize, c.NumChannels
 	grid := c.ImageSize / c.PatchSize
 	h := c.MLPHidden()
@@ -64,26 +67,14 @@ func (c HFConfig) HFTensorShapes() map[string][]int {
 // weights_in [2H, D] splits into w1 (rows 0..H-1, through SiLU) and w2 (rows H..2H-1); leading
 // singleton axes of cls_token, register_tokens and position_embeddings are dropped; without
 // qkv_bias the query/key/value biases are zeros.
+//
+// ViT and DeiT checkpoints (IsViTFamily) are converted by convertViTFamily.
 func ConvertWeights(name string, c HFConfig, hf map[string]*Array) (map[string]*tensors.Tensor, error) {
-	want := c.HFTensorShapes()
-	var problems []string
-	for n, shape := range want {
-		a, ok := hf[n]
-		switch {
-		case !ok && n != maskTokenName:
-			problems = append(problems, fmt.Sprintf("missing tensor %q (shape %v)", n, shape))
-		case ok && !sameShape(a.Shape, shape):
-			problems = append(problems, fmt.Sprintf("tensor %q has shape %v, want %v", n, a.Shape, shape))
-		}
+	if err := checkTensors("dinov2 weights "+name, c.HFTensorShapes(), c.optionalTensors(), hf); err != nil {
+		return nil, err
 	}
-	for n := range hf {
-		if _, ok := want[n]; !ok {
-			problems = append(problems, fmt.Sprintf("unexpected tensor %q", n))
-		}
-	}
-	if len(problems) > 0 {
-		sort.Strings(problems)
-		return nil, fmt.Errorf("dinov2 weights %s: %s", name, strings.Join(problems, "; "))
+	if c.IsViTFamily() {
+		return c.convertViTFamily(hf), nil
 	}
 
 	d, p, ch := c.HiddenSize, c.PatchSize, c.NumChannels
@@ -137,6 +128,43 @@ func ConvertWeights(name string, c HFConfig, hf map[string]*Array) (map[string]*
 		}
 	}
 	return out, nil
+}
+
+// optionalTensors are the tensors of HFTensorShapes a checkpoint may hold or not; the converter
+// drops them: the mask token (pre-training only) and the pooler of ViTModel / DeiTModel (a
+// Linear+tanh on the final CLS token, outside the hidden states).
+func (c HFConfig) optionalTensors() map[string]bool {
+	o := map[string]bool{maskTokenName: true}
+	if c.IsViTFamily() {
+		o[poolerWeightName], o[poolerBiasName] = true, true
+	}
+	return o
+}
+
+// checkTensors compares got with want (name → shape): every tensor of want must be present with
+// its shape unless optional, and no other may be. The error, prefixed by what, lists every
+// offending tensor by name, sorted.
+func checkTensors(what string, want map[string][]int, optional map[string]bool, got map[string]*Array) error {
+	var problems []string
+	for n, shape := range want {
+		a, ok := got[n]
+		switch {
+		case !ok && !optional[n]:
+			problems = append(problems, fmt.Sprintf("missing tensor %q (shape %v)", n, shape))
+		case ok && !sameShape(a.Shape, shape):
+			problems = append(problems, fmt.Sprintf("tensor %q has shape %v, want %v", n, a.Shape, shape))
+		}
+	}
+	for n := range got {
+		if _, ok := want[n]; !ok {
+			problems = append(problems, fmt.Sprintf("unexpected tensor %q", n))
+		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return fmt.Errorf("%s: %s", what, strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 // convToPatchMatrix turns a convolution kernel [D, C, P, P] into the [(py·P+px)·C+c, D] matrix

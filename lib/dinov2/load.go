@@ -45,6 +45,7 @@ func FromArrays(name string, cfg HFConfig, arrays map[string]*Array) (*Model, er
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("dinov2 %s: %w", name, err)
 	}
+	arrays = stripModelPrefix(cfg, arrays)
 	for _, key := range sortedKeys(arrays) {
 		if i, v, bad := firstNonFinite(arrays[key].Data); bad {
 			return nil, fmt.Errorf("dinov2 %s: tensor %q has the non-finite value %g at element %d: the checkpoint is corrupt or diverged", name, key, v, i)
