@@ -31,7 +31,7 @@ type HFConfig struct {
 	QKVBias           *bool    `json:"qkv_bias,omitempty"` // absent means true (the HF default)
 
 	// ViT and DeiT only.
-	IntermediateSize int `json:"intermediate_size"` // the MLP's hidden width (DINOv2 uses mlp_ratio)
+	IntermediateSize int `json:"intermediate_size"`  // the MLP's hidden width (DINOv2 uses mlp_ratio)
 	PoolerOutputSize int `json:"pooler_output_size"` // the (unused) pooler's width; 0 means hidden_size
 }
 
@@ -90,7 +90,9 @@ var SupportedModelTypes = []string{ModelTypeDinov2, ModelTypeWithRegisters, Mode
 
 // IsViTFamily reports a ViTModel / DeiTModel config (layernorm_before/after, intermediate.dense, no
 // LayerScale) rather than a DINOv2 one.
-func (c HFConfig) IsViTFamily() bool { return c.ModelType == ModelTypeViT || c.ModelType == ModelTypeDeiT }
+func (c HFConfig) IsViTFamily() bool {
+	return c.ModelType == ModelTypeViT || c.ModelType == ModelTypeDeiT
+}
 
 // ClassTokens is the number of tokens before the patches that have a position embedding: 2 for
 // DeiT (CLS and distillation), 1 otherwise.

@@ -38,8 +38,25 @@ func TestParseHFConfig(t *testing.T) {
 				t.Errorf("got %+v", c)
 			}
 		}, ""},
-		{"not dinov2", `{"model_type":"vit","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":1,"image_size":8,"patch_size":4}`,
-			nil, `model_type "vit"`},
+		{"unsupported model type lists the supported ones", `{"model_type":"swin","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":1,"image_size":8,"patch_size":4}`,
+			nil, `model_type "swin" is not supported (supported: dinov2, dinov2_with_registers, vit, deit)`},
+		{"vit base", `{"model_type":"vit","hidden_size":768,"num_hidden_layers":12,"num_attention_heads":12,
+			"intermediate_size":3072,"image_size":224,"patch_size":16}`, func(t *testing.T, c vit.Config) {
+			if c.MLPHidden != 3072 || c.LayerScaleInit != 0 || c.Registers != 0 || c.LayerNormEps != 1e-12 || c.PosEmbedAntialias {
+				t.Errorf("got %+v", c)
+			}
+		}, ""},
+		{"deit distillation token is one register", `{"model_type":"deit","hidden_size":192,"num_hidden_layers":12,
+			"num_attention_heads":3,"intermediate_size":768,"image_size":224,"patch_size":16,"layer_norm_eps":1e-6}`,
+			func(t *testing.T, c vit.Config) {
+				if c.Registers != 1 || c.LayerScaleInit != 0 || c.LayerNormEps != 1e-6 {
+					t.Errorf("got %+v", c)
+				}
+			}, ""},
+		{"vit needs intermediate_size", `{"model_type":"vit","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":1,"image_size":8,"patch_size":4}`,
+			nil, "intermediate_size must be positive"},
+		{"vit has no registers", `{"model_type":"vit","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":1,"image_size":8,"patch_size":4,
+			"intermediate_size":16,"num_register_tokens":2}`, nil, "no register tokens"},
 		{"activation", `{"hidden_size":8,"num_hidden_layers":1,"num_attention_heads":1,"image_size":8,"patch_size":4,"hidden_act":"relu"}`,
 			nil, `hidden_act "relu"`},
 		{"heads", `{"hidden_size":10,"num_hidden_layers":1,"num_attention_heads":3,"image_size":8,"patch_size":4}`,
