@@ -223,7 +223,7 @@ def timm_family(reg, swi):
         os.makedirs(folder, exist_ok=True)
         hf = load_np(os.path.join(src, "model.safetensors"))
         save_file(to_timm(hf, swiglu), os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
-        cfg = {"architecture": arch, "num_classes": 0, "num_features": 32,
+        cfg = {"architecture": arch, "num_classes": 0, "num_features": 32, "model_args": {"num_heads": 4},
                "pretrained_cfg": {"tag": "blockrec_tiny", "input_size": [3, 16, 16], "interpolation": "bicubic",
                                   "crop_pct": 1.0, "crop_mode": "center", "mean": [0.485, 0.456, 0.406],
                                   "std": [0.229, 0.224, 0.225], "num_classes": 0}}

@@ -148,8 +148,8 @@ func (c HFConfig) approximateGELU() (bool, error) {
 // for DINOv2 with GELU; for SwiGLU the width of each of the two branches, rounded as HF does:
 // (int(int(hidden·mlp_ratio)·2/3)+7)//8·8.
 func (c HFConfig) MLPHidden() int {
-	if c.IsViTFamily() {
-		return c.IntermediateSize
+	if c.IsViTFamily() || c.IntermediateSize > 0 {
+		return c.IntermediateSize // DINOv2 configs have none, except those read from timm tensors
 	}
 	h := int(float64(c.HiddenSize) * c.MLPRatio)
 	if !c.UseSwiGLU {

@@ -120,6 +120,8 @@ func TestParityWithTransformers(t *testing.T) {
 		{"hf-deit", "", nil, 1, ModelTypeDeiT},
 		{"tiny-reg", "", nil, 2, ModelTypeWithRegisters},
 		{"tiny-swiglu", "", nil, 0, ModelTypeDinov2},
+		{"timm-dinov2-reg", "hf-dinov2-reg", nil, 4, ModelTypeWithRegisters},
+		{"timm-dinov2-swiglu", "hf-dinov2-swiglu", []string{"16x16"}, 0, ModelTypeDinov2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.dir, func(t *testing.T) {

@@ -3,12 +3,14 @@ package dinov2
 import (
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/blockrec/blockrec/lib/data"
 	"github.com/blockrec/blockrec/lib/hidden"
 	"github.com/blockrec/blockrec/lib/vit"
 )
@@ -21,23 +23,52 @@ type Model struct {
 	HF      HFConfig
 	ViT     *vit.Model
 	Weights map[string]*tensors.Tensor // keyed as vit.Config.WeightShapes
+	Format  string                     // FormatHF or FormatTimm: the tensor layout read
+
+	// Preprocess is the model's own evaluation preprocessing (preprocessor_config.json for HF,
+	// pretrained_cfg for timm) when HasPreprocess; LoadDir fills it.
+	Preprocess    data.Preprocessor
+	HasPreprocess bool
 }
+
+// Tensor layouts LoadDir reads.
+const (
+	FormatHF   = "hf"   // transformers' names (Dinov2Model, Dinov2WithRegistersModel, ViTModel, DeiTModel)
+	FormatTimm = "timm" // timm's DINOv2 names (blocks.N.attn.qkv, blocks.N.ls1.gamma, ...)
+)
 
 // Scope is the context scope the helpers of this package install the weights under.
 const Scope = "dinov2"
 
-// LoadDir loads config.json and model.safetensors from a folder in HF layout.
+// LoadDir loads config.json and model.safetensors from a folder in HF layout (config.json with a
+// model_type; preprocessor_config.json read if present) or in timm's (config.json with an
+// architecture and pretrained_cfg; DINOv2 models only).
 func LoadDir(dir string) (*Model, error) {
-	cfg, err := ReadHFConfig(filepath.Join(dir, configFileName))
+	cfgPath := filepath.Join(dir, configFileName)
+	b, err := os.ReadFile(cfgPath)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("dinov2 config: %w", err)
+	}
+	if isTimmConfig(b) {
+		return loadTimmDir(dir, cfgPath, b)
+	}
+	cfg, err := ParseHFConfig(b)
+	if err != nil {
+		return nil, fmt.Errorf("dinov2 config %s: %w", cfgPath, err)
 	}
 	path := filepath.Join(dir, weightsFileName)
 	arrays, _, err := ReadSafetensors(path)
 	if err != nil {
 		return nil, err
 	}
-	return FromArrays(path, cfg, arrays)
+	m, err := FromArrays(path, cfg, arrays)
+	if err != nil {
+		return nil, err
+	}
+	if m.Preprocess, m.HasPreprocess, err = ReadPreprocessing(dir); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // FromArrays builds a Model from a config and HF-named tensors (name is used in errors).
@@ -59,7 +90,7 @@ func FromArrays(name string, cfg HFConfig, arrays map[string]*Array) (*Model, er
 	if err != nil {
 		return nil, fmt.Errorf("dinov2 %s: %w", name, err)
 	}
-	return &Model{Source: name, Dir: filepath.Dir(name), HF: cfg, ViT: m, Weights: weights}, nil
+	return &Model{Source: name, Dir: filepath.Dir(name), HF: cfg, ViT: m, Weights: weights, Format: FormatHF}, nil
 }
 
 // Config is the lib/vit config of the model.
