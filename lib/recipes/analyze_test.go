@@ -269,3 +269,18 @@ func TestCheckAnalyzeOptions(t *testing.T) {
 		}
 	}
 }
+
+// ExampleAnalyzeFamilyOf: a hub id or folder is matched to a family without downloading
+// anything; another model gets the list of supported families.
+func ExampleAnalyzeFamilyOf() {
+	f, err := AnalyzeFamilyOf("facebook/dinov2-with-registers-small")
+	fmt.Println(f.Name, err)
+	_, err = AnalyzeFamilyOf("openai/clip-vit-base-patch32")
+	fmt.Println(err != nil && strings.Contains(err.Error(), "supported families: dinov2"))
+	p := AnalyzePreprocessor(518, 14)
+	fmt.Println(p.Resize, p.Crop)
+	// Output:
+	// dinov2 <nil>
+	// true
+	// 256 224
+}
