@@ -263,6 +263,8 @@ func TestEveryCommandSharesTheLayout(t *testing.T) {
 		env string
 	}
 	rows := []row{
+		{cmd: "analyze", after: []string{"m", "--images", "i", "--out", o, "--batch", "0"}, afterCode: 2, afterWant: "--batch 0",
+			bad: func(out string) []string { return []string{"m", "--images", scratch, "--out", out, "--ks", "0"} }},
 		{cmd: "cifar", after: []string{"teachers", "--scale", "bogus"}, afterCode: 2, afterWant: `--scale "bogus"`,
 			bad: func(string) []string { return []string{"--sd", "0,2", "teachers"} }, env: "BLOCKREC_CACHE_DIR"},
 		{cmd: "data", after: []string{"stray", "-h"}, afterWant: "usage: blockrec data",

@@ -2,10 +2,12 @@ package data
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg" // register decoders
 	_ "image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -147,4 +149,89 @@ func decodeInto(dst []uint8, path string, h, w int, resize bool) error {
 	}
 	copy(dst, pix)
 	return nil
+}
+
+// ErrImageTooSmall is wrapped by ReadImageRGB's error for an image whose shorter side is below
+// the minimum asked for.
+var ErrImageTooSmall = errors.New("image too small")
+
+// MaxImagePixels is the largest image (width × height) ReadImageRGB decodes; bigger files are
+// refused before their pixels are allocated (a decompression bomb cannot exhaust memory).
+const MaxImagePixels = 1 << 27
+
+// ReadImageRGB opens and decodes one .jpg/.jpeg/.png file into H×W×3 RGB bytes, whatever its
+// colour model: grey and 16-bit grey, paletted, RGBA (alpha dropped), YCbCr and the CMYK/YCCK
+// JPEGs written by Adobe software (converted with the standard library's CMYK → RGB formula).
+//
+// Small images: an image whose shorter side is below minSide (when minSide > 0; callers pass the
+// model's patch size) is refused with an error wrapping ErrImageTooSmall, rather than being
+// blown up from a few pixels into a whole patch grid of interpolated colour. Images at least
+// minSide on each side are resized, up or down, by the Preprocessor as usual.
+//
+// Every error names the file and says what is wrong with it.
+func ReadImageRGB(path string, minSide int) (pix []uint8, h, w int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("data: image %s: %w", path, err)
+	}
+	defer f.Close()
+	cfg, format, err := image.DecodeConfig(f)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("data: image %s is unreadable or corrupt: %w", path, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > MaxImagePixels {
+		return nil, 0, 0, fmt.Errorf("data: image %s is %dx%d px: want a positive size of at most %d pixels", path, cfg.Width, cfg.Height, MaxImagePixels)
+	}
+	if minSide > 0 && min(cfg.Width, cfg.Height) < minSide {
+		return nil, 0, 0, fmt.Errorf("data: image %s is %dx%d px, smaller than the %d px minimum side (the model's patch size): %w",
+			path, cfg.Width, cfg.Height, minSide, ErrImageTooSmall)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, 0, 0, fmt.Errorf("data: image %s: %w", path, err)
+	}
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("data: image %s is unreadable or corrupt (%s): %w", path, format, err)
+	}
+	pix, h, w = ToRGB(img)
+	return pix, h, w, nil
+}
+
+// SkippedImage is a file PreprocessFiles left out, and why.
+type SkippedImage struct {
+	Path string
+	Err  error
+}
+
+// PreprocessFiles reads each file with ReadImageRGB(path, minSide) and preprocesses it with p,
+// on workers goroutines (0: GOMAXPROCS). Files that cannot be read, are corrupt or too small are
+// skipped, not fatal: out holds the kept images' Crop×Crop×3 float32 values (NHWC, in the order
+// of paths), kept their indices into paths, skipped the others with their errors. Only the
+// images of paths are in memory at once, so callers stream a folder in batches.
+func PreprocessFiles(paths []string, p Preprocessor, minSide, workers int) (out []float32, kept []int, skipped []SkippedImage) {
+	n := p.OutputSize()
+	all := make([]float32, len(paths)*n)
+	errs := make([]error, len(paths))
+	parallelFor(len(paths), workers, func(i int) error {
+		pix, h, w, err := ReadImageRGB(paths[i], minSide)
+		if err == nil {
+			err = p.ApplyHWC(all[i*n:(i+1)*n], pix, h, w)
+			if err != nil {
+				err = fmt.Errorf("data: image %s: %w", paths[i], err)
+			}
+		}
+		errs[i] = err
+		return nil
+	})
+	for i, err := range errs {
+		if err != nil {
+			skipped = append(skipped, SkippedImage{Path: paths[i], Err: err})
+			continue
+		}
+		if len(kept) != i {
+			copy(all[len(kept)*n:], all[i*n:(i+1)*n])
+		}
+		kept = append(kept, i)
+	}
+	return all[:len(kept)*n], kept, skipped
 }

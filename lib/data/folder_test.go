@@ -2,11 +2,14 @@ package data
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -155,5 +158,162 @@ func TestToRGBGray(t *testing.T) {
 	pix, h, w := ToRGB(g)
 	if h != 1 || w != 2 || string(pix) != string([]uint8{0, 0, 0, 77, 77, 77}) {
 		t.Fatalf("ToRGB(gray) = %v %dx%d", pix, h, w)
+	}
+}
+
+// writeBytes writes raw bytes to dir/name and returns the path.
+func writeBytes(t *testing.T, dir, name string, b []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestReadImageRGB: every colour model comes out as RGB, checked pixel by pixel against the
+// standard library's own conversions (color.GrayModel replication, color.CMYKToRGB) and, for the
+// CMYK JPEG written by Pillow, against the RGB that Pillow itself converts it to; bad files are
+// refused with an error naming them.
+func TestReadImageRGB(t *testing.T) {
+	dir := t.TempDir()
+	grey := image.NewGray(image.Rect(0, 0, 7, 5))
+	for i := range grey.Pix {
+		grey.Pix[i] = uint8(30 * i)
+	}
+	testimage.Write(t, filepath.Join(dir, "grey.png"), grey, 0)
+	testimage.Write(t, filepath.Join(dir, "grey.jpg"), grey, 90)
+	testimage.Write(t, filepath.Join(dir, "rgb.png"), randomNRGBA(6, 9, 3), 0)
+	testimage.Write(t, filepath.Join(dir, "tiny.png"), randomNRGBA(3, 9, 4), 0)
+	good, err := os.ReadFile(filepath.Join(dir, "rgb.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeBytes(t, dir, "garbage.jpg", []byte("this is not an image"))
+	writeBytes(t, dir, "truncated.png", good[:len(good)/2])
+	writeBytes(t, dir, "empty.png", nil)
+
+	for _, tc := range []struct {
+		name    string
+		path    string
+		h, w    int
+		wantErr string // "" for success
+	}{
+		{"grey PNG", filepath.Join(dir, "grey.png"), 5, 7, ""},
+		{"grey JPEG", filepath.Join(dir, "grey.jpg"), 5, 7, ""},
+		{"RGB PNG", filepath.Join(dir, "rgb.png"), 6, 9, ""},
+		{"CMYK JPEG (Pillow)", filepath.Join("testdata", "cmyk.jpg"), 6, 8, ""},
+		{"smaller than minSide", filepath.Join(dir, "tiny.png"), 0, 0, "smaller than the 4 px minimum side"},
+		{"not an image", filepath.Join(dir, "garbage.jpg"), 0, 0, "unreadable or corrupt"},
+		{"truncated", filepath.Join(dir, "truncated.png"), 0, 0, "unreadable or corrupt"},
+		{"empty", filepath.Join(dir, "empty.png"), 0, 0, "unreadable or corrupt"},
+		{"missing", filepath.Join(dir, "missing.png"), 0, 0, "no such file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pix, h, w, err := ReadImageRGB(tc.path, 4)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), tc.path) {
+					t.Fatalf("err %v, want one naming %s with %q", err, tc.path, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h != tc.h || w != tc.w || len(pix) != h*w*3 {
+				t.Fatalf("%dx%d (%d bytes), want %dx%d", w, h, len(pix), tc.w, tc.h)
+			}
+			if got, want := pix, referenceRGB(t, tc.path); !slices.Equal(got, want) {
+				t.Errorf("pixels differ from the image.At reference")
+			}
+		})
+	}
+	if _, _, _, err := ReadImageRGB(filepath.Join(dir, "tiny.png"), 4); !errors.Is(err, ErrImageTooSmall) {
+		t.Errorf("tiny image: %v does not wrap ErrImageTooSmall", err)
+	}
+	if _, _, _, err := ReadImageRGB(filepath.Join(dir, "tiny.png"), 3); err != nil {
+		t.Errorf("tiny image at its own size: %v", err)
+	}
+}
+
+// TestCMYKJPEG: the CMYK JPEG decodes as CMYK (so the conversion is exercised), each pixel is
+// color.CMYKToRGB of its CMYK value, and the colours are those Pillow converts the file to
+// (Pillow printed (51,235,180) at (1,1) and (235,69,180) at (6,5) when it wrote the file).
+func TestCMYKJPEG(t *testing.T) {
+	path := filepath.Join("testdata", "cmyk.jpg")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := image.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, ok := img.(*image.CMYK)
+	if !ok {
+		t.Fatalf("decoded as %T, want *image.CMYK", img)
+	}
+	pix, h, w := ToRGB(cm)
+	for y := range h {
+		for x := range w {
+			c := cm.CMYKAt(x, y)
+			r, g, b := color.CMYKToRGB(c.C, c.M, c.Y, c.K)
+			o := (y*w + x) * 3
+			if pix[o] != r || pix[o+1] != g || pix[o+2] != b {
+				t.Fatalf("(%d,%d): %v, want %v", x, y, pix[o:o+3], []uint8{r, g, b})
+			}
+		}
+	}
+	for _, tc := range []struct {
+		x, y    int
+		r, g, b int
+	}{{1, 1, 51, 235, 180}, {6, 5, 235, 69, 180}} {
+		o := (tc.y*w + tc.x) * 3
+		for i, want := range []int{tc.r, tc.g, tc.b} {
+			if d := int(pix[o+i]) - want; d < -12 || d > 12 {
+				t.Errorf("(%d,%d) channel %d: %d, Pillow says %d", tc.x, tc.y, i, pix[o+i], want)
+			}
+		}
+	}
+}
+
+// TestPreprocessFiles: bad files are skipped with their errors, the kept images come out in
+// order and equal to preprocessing them one by one.
+func TestPreprocessFiles(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for i, size := range []int{10, 3, 12, 9} {
+		p := filepath.Join(dir, fmt.Sprintf("%d.png", i))
+		testimage.Write(t, p, randomNRGBA(size, size+2, uint64(i)), 0)
+		paths = append(paths, p)
+	}
+	paths = append(paths, writeBytes(t, dir, "bad.jpg", []byte{0xff, 0xd8, 0xff, 0x00}))
+	p := Preprocessor{Resize: 8, Crop: 8, Filter: Bicubic, Stats: ImageNetStats}
+	for _, workers := range []int{1, 3} {
+		out, kept, skipped := PreprocessFiles(paths, p, 4, workers)
+		if !slices.Equal(kept, []int{0, 2, 3}) {
+			t.Fatalf("workers %d: kept %v, want [0 2 3]", workers, kept)
+		}
+		if len(skipped) != 2 || skipped[0].Path != paths[1] || !errors.Is(skipped[0].Err, ErrImageTooSmall) || skipped[1].Path != paths[4] {
+			t.Fatalf("workers %d: skipped %v", workers, skipped)
+		}
+		n := p.OutputSize()
+		if len(out) != len(kept)*n {
+			t.Fatalf("%d values, want %d", len(out), len(kept)*n)
+		}
+		for j, i := range kept {
+			pix, h, w, err := ReadImageRGB(paths[i], 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := make([]float32, n)
+			if err := p.ApplyHWC(want, pix, h, w); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(out[j*n:(j+1)*n], want) {
+				t.Errorf("workers %d: image %d differs from preprocessing it alone", workers, i)
+			}
+		}
 	}
 }
