@@ -52,11 +52,11 @@ func analyzeInputs(t *testing.T) (model, images string) {
 // refused with one "blockrec analyze:" line, before --out is created.
 func TestAnalyzeCommandErrors(t *testing.T) {
 	model, images := analyzeInputs(t)
-	hfViT := filepath.Join(t.TempDir(), "vit")
+	hfViT := filepath.Join(t.TempDir(), "swin")
 	if err := os.MkdirAll(hfViT, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(hfViT, "config.json"), []byte(`{"model_type": "vit"}`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(hfViT, "config.json"), []byte(`{"model_type": "swin"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "out")
@@ -76,8 +76,8 @@ func TestAnalyzeCommandErrors(t *testing.T) {
 		{base(model, "--ks", "2,2"), 2, "2 is given twice"},
 		{base(model, "--ks", "5"), 2, "--ks 5: number of phases 5: at most 4 for a model of 5 blocks"},
 		{base(model, "--images", filepath.Join(images, "nowhere")), 2, "not a folder"},
-		{base(hfViT), 2, `model_type "vit" is not supported; supported families: dinov2`},
-		{base("google/vit-base-patch16-224"), 2, "supported families: dinov2"},
+		{base(hfViT), 2, `model_type "swin" is not supported; supported families: dinov2`},
+		{base("microsoft/swin-tiny-patch4-window7-224"), 2, "supported families: dinov2"},
 		{[]string{"analyze", "--images", images, "--out", out}, 2, "0 arguments given, want 1"},
 		{[]string{"analyze", model, "--out", out}, 2, "--images and --out are required"},
 		{base(model, "--bogus"), 2, "flag provided but not defined: -bogus"},

@@ -60,3 +60,41 @@ func TestAnalyzeCommand(t *testing.T) {
 		t.Errorf("rerun: exit %d, stderr:\n%s", code, e.String())
 	}
 }
+
+// TestAnalyzeEveryFamily runs blockrec analyze on the tiny checkpoint of every supported family
+// that lib/dinov2's parity tests check against transformers (HF DINOv2 with and without
+// registers, HF ViT, DeiT, and timm's DINOv2 naming).
+func TestAnalyzeEveryFamily(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	t.Setenv("BLOCKREC_EXPECT_BACKEND", "go")
+	_, images := analyzeInputs(t)
+	for _, c := range []struct{ fixture, family string }{
+		{"hf-dinov2", "dinov2"}, {"hf-dinov2-reg", "dinov2"}, {"hf-vit", "vit"}, {"hf-deit", "vit"}, {"timm-dinov2-reg", "dinov2"},
+	} {
+		t.Run(c.fixture, func(t *testing.T) {
+			model := filepath.Join("..", "..", "lib", "dinov2", "testdata", c.fixture)
+			out := filepath.Join(t.TempDir(), "out")
+			var o, e bytes.Buffer
+			args := []string{"analyze", model, "--images", images, "--out", out, "--batch", "4", "--ks", "2", "--bootstrap", "5", "--null-replicates", "5"}
+			if code := dispatch(args, &o, &e); code != 0 {
+				t.Fatalf("exit %d: %s", code, e.String())
+			}
+			raw, err := os.ReadFile(filepath.Join(out, "provenance.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var prov struct {
+				Model map[string]any `json:"model"`
+			}
+			if err := json.Unmarshal(raw, &prov); err != nil {
+				t.Fatal(err)
+			}
+			if prov.Model["family"] != c.family {
+				t.Errorf("family %v, want %s", prov.Model["family"], c.family)
+			}
+			if _, err := os.Stat(filepath.Join(out, "report.md")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}

@@ -43,6 +43,12 @@ var AnalyzeFamilies = []AnalyzeFamily{{
 	ModelTypes:  []string{dinov2.ModelTypeDinov2, dinov2.ModelTypeWithRegisters},
 	HubPrefixes: []string{"facebook/dinov2-"},
 	Load:        dinov2.Load,
+}, {
+	Name:        "vit",
+	About:       "the HF ViT family: ViT (google/vit-*), DINO ViT (facebook/dino-vit*) and DeiT (facebook/deit-*, its distillation token kept as a register) (model_type vit or deit)",
+	ModelTypes:  []string{dinov2.ModelTypeViT, dinov2.ModelTypeDeiT},
+	HubPrefixes: []string{"google/vit-", "facebook/dino-vit", "facebook/deit-"},
+	Load:        dinov2.Load,
 }}
 
 // SupportedFamilies lists AnalyzeFamilies for an error message.
