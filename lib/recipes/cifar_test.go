@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"github.com/gomlx/gomlx/backends"
 	"io"
 	"math"
 	"os"
@@ -18,7 +19,7 @@ import (
 // TestRunCIFARPipeline runs the whole notebook-01 pipeline on a micro plan and synthetic data,
 // then builds and saves every figure and the conclusion. It checks the pipeline, not the science.
 func TestRunCIFARPipeline(t *testing.T) {
-	b := backend.MustNew()
+	b := pipelineBackend(t)
 	t.Setenv(notebook.CacheEnv, t.TempDir())
 	t.Setenv("BLOCKREC_FIGURES_DIR", t.TempDir())
 	m := vit.Config{ImageSize: 16, PatchSize: 8, Channels: 3, Dim: 16, Depth: 4, Heads: 2, MLPHidden: 32,
@@ -118,7 +119,7 @@ func TestRunCIFARPipeline(t *testing.T) {
 // TestRunCIFARBudget: with the budget already spent, no new Raptor fit starts, finished ones are
 // still reported, and the skipped ones are listed.
 func TestRunCIFARBudget(t *testing.T) {
-	b := backend.MustNew()
+	b := pipelineBackend(t)
 	t.Setenv(notebook.CacheEnv, t.TempDir())
 	m := vit.Config{ImageSize: 16, PatchSize: 8, Channels: 3, Dim: 16, Depth: 4, Heads: 2, MLPHidden: 32,
 		MLP: vit.MLPGELU, LayerNormEps: 1e-6, HeadInput: vit.HeadCLS}
@@ -181,4 +182,17 @@ func TestClaimsScoreRaptorAgainstTheTeacherOnTheSameImages(t *testing.T) {
 	if got := mean(rowsMean(res.teacherRows(0.3))); math.Abs(got-0.4) > 1e-9 {
 		t.Errorf("teacher on the evaluation images: %g, want 0.4", got)
 	}
+}
+
+// pipelineBackend is the pure-Go engine for the CIFAR pipeline tests: they check the pipeline's
+// logic (a hundred tiny graphs: fits, swaps, controls), which does not depend on the engine, and
+// on XLA every graph pays seconds of compilation. The same pipeline runs on XLA at smoke scale in
+// notebook 01 (make test-notebooks), and lib/parity checks that both engines agree.
+func pipelineBackend(t *testing.T) backends.Backend {
+	t.Helper()
+	b, err := backend.NewPureGo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
