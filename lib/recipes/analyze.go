@@ -1,11 +1,15 @@
 package recipes
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"os"
 	"path/filepath"
@@ -644,4 +648,47 @@ func analyzeReport(r *AnalyzeResult, figs []NamedFigure) string {
 	}
 	fmt.Fprintf(&b, "Numbers: `result.json`; provenance (model, images, backend, versions, flags): `provenance.json`. Made %s.\n", r.CompletedAt.Format(time.RFC3339))
 	return b.String()
+}
+
+// ExportImages writes the first n images of ds as PNG files into dir (dir/<class>/<index>.png),
+// for running Analyze on a data set that is not a folder; existing files are kept, so a rerun
+// writes nothing. It returns dir.
+func ExportImages(ds *data.Dataset, n int, dir string) (string, error) {
+	if ds == nil || ds.Len() == 0 {
+		return "", fmt.Errorf("export images: no images")
+	}
+	n = min(max(n, 1), ds.Len())
+	for i := range n {
+		class := fmt.Sprint(ds.Labels[i])
+		if int(ds.Labels[i]) < len(ds.ClassNames) {
+			class = slug(ds.ClassNames[ds.Labels[i]])
+		}
+		path := filepath.Join(dir, class, fmt.Sprintf("%05d.png", i))
+		if _, err := os.Stat(path); err == nil {
+			continue
+		}
+		img := image.NewNRGBA(image.Rect(0, 0, ds.W, ds.H))
+		px := ds.Pixels[i*ds.H*ds.W*ds.C : (i+1)*ds.H*ds.W*ds.C]
+		for y := range ds.H {
+			for x := range ds.W {
+				o := (y*ds.W + x) * ds.C
+				r, g, b := px[o], px[o], px[o]
+				if ds.C >= 3 {
+					g, b = px[o+1], px[o+2]
+				}
+				img.SetNRGBA(x, y, color.NRGBA{r, g, b, 255})
+			}
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			return "", fmt.Errorf("export images: %s: %w", path, err)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return "", err
+		}
+		if err := figures.WriteAtomic(path, buf.Bytes()); err != nil {
+			return "", fmt.Errorf("export images: %w", err)
+		}
+	}
+	return dir, nil
 }

@@ -284,3 +284,36 @@ func ExampleAnalyzeFamilyOf() {
 	// true
 	// 256 224
 }
+
+func TestExportImages(t *testing.T) {
+	ds := syntheticSplits().Test
+	dir := filepath.Join(t.TempDir(), "images")
+	if _, err := ExportImages(ds, 5, dir); err != nil {
+		t.Fatal(err)
+	}
+	paths, err := dinov2.ListImages(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 5 {
+		t.Fatalf("%d images written, want 5", len(paths))
+	}
+	first := ""
+	for _, p := range paths {
+		if strings.HasSuffix(p, "00000.png") {
+			first = p
+		}
+	}
+	pix, h, w, err := data.ReadImageRGB(first, 1)
+	if err != nil || h != ds.H || w != ds.W || len(pix) != h*w*3 {
+		t.Fatalf("read back %d×%d (%d bytes), %v; want %d×%d", h, w, len(pix), err, ds.H, ds.W)
+	}
+	for i := range pix {
+		if pix[i] != ds.Pixels[i] && ds.C == 3 {
+			t.Fatalf("pixel byte %d: %d, want %d", i, pix[i], ds.Pixels[i])
+		}
+	}
+	if _, err := ExportImages(nil, 5, dir); err == nil {
+		t.Error("no error for no data set")
+	}
+}
