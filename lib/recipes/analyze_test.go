@@ -205,11 +205,14 @@ func TestAnalyzeFamilyOf(t *testing.T) {
 		{"dinov2 folder", folder("a", `{"model_type": "dinov2"}`), "dinov2", ""},
 		{"registers folder", folder("b", `{"model_type": "dinov2_with_registers"}`), "dinov2", ""},
 		{"no model_type", folder("c", `{"hidden_size": 8}`), "dinov2", ""},
-		{"HF ViT folder", folder("d", `{"model_type": "vit"}`), "", `model_type "vit" is not supported; supported families: dinov2`},
+		{"HF ViT folder", folder("d", `{"model_type": "vit"}`), "vit", ""},
+		{"DeiT folder", folder("g", `{"model_type": "deit"}`), "vit", ""},
+		{"Swin folder", folder("h", `{"model_type": "swin"}`), "", `model_type "swin" is not supported; supported families: dinov2`},
 		{"no config", folder("e", ""), "", "has no readable config.json"},
 		{"bad JSON", folder("f", `{`), "", "not valid JSON"},
 		{"dinov2 hub id", "facebook/dinov2-small", "dinov2", ""},
-		{"other hub id", "google/vit-base-patch16-224", "", "supported families: dinov2: DINOv2"},
+		{"ViT hub id", "google/vit-base-patch16-224", "vit", ""},
+		{"other hub id", "microsoft/swin-tiny-patch4-window7-224", "", "supported families: dinov2: DINOv2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := AnalyzeFamilyOf(tc.ref)
