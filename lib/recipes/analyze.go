@@ -117,10 +117,15 @@ func LoadAnalyzeModel(ref string, hub dinov2.HubOptions) (*AnalyzeModel, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &AnalyzeModel{Family: fam, Model: m, Prep: AnalyzePreprocessor(m.Config().ImageSize, m.Config().PatchSize)}, nil
+	prep := AnalyzePreprocessor(m.Config().ImageSize, m.Config().PatchSize)
+	if m.HasPreprocess {
+		prep = m.Preprocess // the model's own (preprocessor_config.json, timm's pretrained_cfg)
+	}
+	return &AnalyzeModel{Family: fam, Model: m, Prep: prep}, nil
 }
 
-// AnalyzePreprocessor is the preprocessing Analyze uses for a model trained at imageSize px with
+// AnalyzePreprocessor is the preprocessing Analyze uses, when the checkpoint does not carry its own,
+// for a model trained at imageSize px with
 // the given patch: DINOv2's evaluation transform, bicubic resize of the shorter side to 256 and
 // a 224 centre crop, for models trained at 224 px or more; a model trained on smaller images
 // gets its own size (rounded down to the patch), resized by the same 256/224 ratio.
