@@ -48,7 +48,7 @@ func TestAnalyzeCommand(t *testing.T) {
 		len(prov.Versions) == 0 || prov.Flags["ks"] != "2,3" || prov.Flags["batch"] != "4" {
 		t.Errorf("provenance.json: %s", raw)
 	}
-	for _, f := range []string{"report.md", "figures/analyze_similarity.png", "figures/analyze_stability.png"} {
+	for _, f := range []string{"report.md", "figures/analyze_similarity.png", "figures/analyze_stability.png", "figures/analyze_dynamics.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
@@ -92,8 +92,9 @@ func TestAnalyzeEveryFamily(t *testing.T) {
 			if prov.Model["family"] != c.family {
 				t.Errorf("family %v, want %s", prov.Model["family"], c.family)
 			}
-			if _, err := os.Stat(filepath.Join(out, "report.md")); err != nil {
-				t.Error(err)
+			report, err := os.ReadFile(filepath.Join(out, "report.md"))
+			if err != nil || !strings.Contains(string(report), "## Dynamics") || !strings.Contains(string(report), "## Phases") {
+				t.Errorf("report.md lacks the phases or the dynamics section (%v):\n%s", err, report)
 			}
 		})
 	}

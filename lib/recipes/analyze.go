@@ -164,25 +164,26 @@ type SkippedFile struct {
 
 // AnalyzeResult is what Analyze found; it is also written to <out>/result.json.
 type AnalyzeResult struct {
-	Model       string          `json:"model"`
-	Family      string          `json:"family"`
-	ModelDesc   string          `json:"model_desc"`
-	ImageSize   int             `json:"image_size"`
-	Layout      hidden.Layout   `json:"layout"`
-	Depth       int             `json:"depth"`
-	ImagesDir   string          `json:"images_dir"`
-	Listed      int             `json:"listed"` // image files considered (after MaxImages)
-	Used        int             `json:"used"`
-	Skipped     []SkippedFile   `json:"skipped,omitempty"`
-	Backend     string          `json:"backend"`
-	Similarity  [][]float64     `json:"similarity"`
-	Phases      []PhaseReport   `json:"phases"`
-	ExtractKey  string          `json:"extract_key"`
-	Files       []string        `json:"files"` // written under Out, relative to it
-	ImagesPerS  float64         `json:"images_per_second,omitempty"`
-	Options     AnalyzeSettings `json:"options"`
-	NullNote    string          `json:"null_note,omitempty"` // why the null test did not run, if it did not
-	CompletedAt time.Time       `json:"completed_at"`
+	Model       string           `json:"model"`
+	Family      string           `json:"family"`
+	ModelDesc   string           `json:"model_desc"`
+	ImageSize   int              `json:"image_size"`
+	Layout      hidden.Layout    `json:"layout"`
+	Depth       int              `json:"depth"`
+	ImagesDir   string           `json:"images_dir"`
+	Listed      int              `json:"listed"` // image files considered (after MaxImages)
+	Used        int              `json:"used"`
+	Skipped     []SkippedFile    `json:"skipped,omitempty"`
+	Backend     string           `json:"backend"`
+	Similarity  [][]float64      `json:"similarity"`
+	Phases      []PhaseReport    `json:"phases"`
+	ExtractKey  string           `json:"extract_key"`
+	Files       []string         `json:"files"` // written under Out, relative to it
+	ImagesPerS  float64          `json:"images_per_second,omitempty"`
+	Options     AnalyzeSettings  `json:"options"`
+	NullNote    string           `json:"null_note,omitempty"` // why the null test did not run, if it did not
+	Dynamics    *AnalyzeDynamics `json:"dynamics,omitempty"`
+	CompletedAt time.Time        `json:"completed_at"`
 }
 
 // AnalyzeSettings are the options that decide the numbers.
@@ -244,6 +245,9 @@ type chunk struct {
 	Upper   [][]float64   `json:"upper"` // per kept image: its matrix's upper triangle (phases.PerImage)
 	Skipped []SkippedFile `json:"skipped,omitempty"`
 	Seconds float64       `json:"seconds"`
+	// Gamma and Speed are each kept image's dynamics ([image][group][layer], imageDynamics).
+	Gamma [][][]float64 `json:"gamma"`
+	Speed [][][]float64 `json:"speed"`
 }
 
 // Analyze runs the images of opts.Images through am in batches, computes the paper's CLS +
@@ -299,6 +303,7 @@ func Analyze(b backends.Backend, am *AnalyzeModel, opts AnalyzeOptions) (*Analyz
 
 	// 1. Per-image dissimilarity matrices, one chunk file per batch.
 	per := &phases.PerImage{Rows: cfg.Depth}
+	var gammas, speeds [][][]float64
 	var ex *dinov2.Extractor
 	var seconds float64
 	var computed int
@@ -328,6 +333,7 @@ func Analyze(b backends.Backend, am *AnalyzeModel, opts AnalyzeOptions) (*Analyz
 		}
 		res.Skipped = append(res.Skipped, c.Skipped...)
 		per.Upper = append(per.Upper, c.Upper...)
+		gammas, speeds = append(gammas, c.Gamma...), append(speeds, c.Speed...)
 		how := "done"
 		if reused {
 			how = "reused from " + filepath.Base(file)
@@ -344,6 +350,9 @@ func Analyze(b backends.Backend, am *AnalyzeModel, opts AnalyzeOptions) (*Analyz
 			len(paths), opts.Images, res.Skipped[0].Reason)
 	}
 	res.Similarity = per.Mean(nil)
+	if res.Dynamics, err = summariseDynamics(gammas, speeds, opts.Seed); err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
 
 	// 2. Phases, stability and the drift null.
 	pkey := shortHash(struct {
@@ -421,7 +430,7 @@ func readChunk(path string, start int, rel []string) (*chunk, error) {
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return nil, err
 	}
-	if c.Start != start || !slices.Equal(c.Paths, rel) || len(c.Upper)+len(c.Skipped) != len(rel) {
+	if c.Start != start || !slices.Equal(c.Paths, rel) || len(c.Upper)+len(c.Skipped) != len(rel) || len(c.Gamma) != len(c.Upper) || len(c.Speed) != len(c.Upper) {
 		return nil, fmt.Errorf("%s covers other files", path)
 	}
 	return &c, nil
@@ -456,6 +465,10 @@ func extractChunk(ex *dinov2.Extractor, am *AnalyzeModel, paths, rel []string, s
 		}
 	}
 	c.Upper = acc.PerImage().Upper
+	for i := range acts.Hidden.Images {
+		g, sp := imageDynamics(acts.Hidden.Image(i), acts.Layout)
+		c.Gamma, c.Speed = append(c.Gamma, g), append(c.Speed, sp)
+	}
 	c.Seconds = time.Since(began).Seconds()
 	return c, nil
 }
@@ -515,6 +528,9 @@ func analyzeFigures(r *AnalyzeResult) ([]NamedFigure, error) {
 		}
 		out = append(out, NamedFigure{Name: "analyze_stability", Figure: p, W: 14 * vg.Centimeter, H: 9 * vg.Centimeter,
 			Caption: fmt.Sprintf("Share of %d bootstrap replicates (images resampled with replacement) whose optimal contiguous phases have a boundary between blocks t and t+1.", r.Options.Bootstrap)})
+	}
+	if f, ok := analyzeDynamicsFigure(r); ok {
+		out = append(out, f)
 	}
 	return out, nil
 }
@@ -590,7 +606,7 @@ func analyzeReport(r *AnalyzeResult, figs []NamedFigure) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Block-recurrent analysis: %s\n\n", r.Model)
 	fmt.Fprintf(&b, "- Model: %s (family %s).\n", r.ModelDesc, r.Family)
-	fmt.Fprintf(&b, "- Images: %d of %d files under `%s` used, at %d px (shorter side resized to %d, bicubic, centre crop, ImageNet normalisation).",
+	fmt.Fprintf(&b, "- Images: %d of %d files under `%s` used, at %d px (shorter side resized to %d, centre crop; the checkpoint's own preprocessing when it has one, else bicubic and ImageNet's mean and std).",
 		r.Used, r.Listed, r.ImagesDir, r.ImageSize, r.Options.Resize)
 	if n := len(r.Skipped); n > 0 {
 		fmt.Fprintf(&b, " %d skipped: ", n)
@@ -647,7 +663,9 @@ func analyzeReport(r *AnalyzeResult, figs []NamedFigure) string {
 	if r.NullNote != "" {
 		fmt.Fprintf(&b, "\nNote: %s.\n", r.NullNote)
 	}
-	b.WriteString("\n## Figures\n\n")
+	b.WriteString("\n")
+	b.WriteString(dynamicsReport(r.Dynamics))
+	b.WriteString("## Figures\n\n")
 	for _, f := range figs {
 		fmt.Fprintf(&b, "![%s](figures/%s.png)\n\n%s\n\n", f.Name, f.Name, f.Caption)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/blockrec/blockrec/lib/backend"
 	"github.com/blockrec/blockrec/lib/data"
 	"github.com/blockrec/blockrec/lib/dinov2"
+	"github.com/blockrec/blockrec/lib/hidden"
 	"github.com/blockrec/blockrec/lib/phases"
 )
 
@@ -318,5 +319,36 @@ func TestExportImages(t *testing.T) {
 	}
 	if _, err := ExportImages(nil, 5, dir); err == nil {
 		t.Error("no error for no data set")
+	}
+}
+
+func TestImageDynamicsKnownAngles(t *testing.T) {
+	layout := hidden.Layout{NumPatches: 1}
+	s := hidden.NewStates(3, layout.NumTokens(), 2)
+	rad := math.Pi / 6
+	for tok := range layout.NumTokens() {
+		copy(s.Token(0, tok), []float32{1, 0})
+		copy(s.Token(1, tok), []float32{float32(math.Cos(rad)), float32(math.Sin(rad))})
+		copy(s.Token(2, tok), []float32{0, 3}) // norm does not matter
+	}
+	gamma, speed := imageDynamics(s, layout)
+	for g := range analyzeGroups {
+		for l, want := range []float64{0, 0.5, 1} {
+			if math.Abs(gamma[g][l]-want) > 1e-6 {
+				t.Errorf("%s γ_%d = %v, want %v", analyzeGroups[g], l, gamma[g][l], want)
+			}
+		}
+		for l, want := range []float64{30, 60} {
+			if math.Abs(speed[g][l]-want) > 1e-4 {
+				t.Errorf("%s speed %d→%d = %v°, want %v°", analyzeGroups[g], l, l+1, speed[g][l], want)
+			}
+		}
+	}
+	d, err := summariseDynamics([][][]float64{gamma, gamma}, [][][]float64{speed, speed}, 1)
+	if err != nil || math.Abs(d.Speed[1][1].Value-60) > 1e-4 || d.Speed[1][1].CI.Width() > 1e-9 {
+		t.Errorf("summary of two identical images: %+v, %v", d, err)
+	}
+	if _, err := summariseDynamics(nil, nil, 1); err == nil {
+		t.Error("no error for no images")
 	}
 }
