@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/blockrec/blockrec/internal/testimage"
-	"github.com/blockrec/blockrec/lib/backend"
 	"github.com/blockrec/blockrec/lib/data"
 	"github.com/blockrec/blockrec/lib/dinov2"
 	"github.com/blockrec/blockrec/lib/hidden"
@@ -73,8 +72,7 @@ func analyzeFixture(t *testing.T, depth int) (model, images string, good []strin
 // accumulator), bad files are skipped with one warning each, the outputs are written, and a
 // second run reuses the saved work and gives the same numbers.
 func TestAnalyzeStreamsAndResumes(t *testing.T) {
-	t.Setenv("GOMLX_BACKEND", "go")
-	b := backend.MustNew()
+	b := pipelineBackend(t) // pure Go: tiny graphs; XLA runs Analyze in notebook 04's smoke run
 	modelDir, images, good := analyzeFixture(t, 5)
 	am, err := LoadAnalyzeModel(modelDir, dinov2.HubOptions{Offline: true})
 	if err != nil {
@@ -170,7 +168,6 @@ func TestAnalyzeStreamsAndResumes(t *testing.T) {
 }
 
 func TestAnalyzeNoUsableImages(t *testing.T) {
-	t.Setenv("GOMLX_BACKEND", "go")
 	modelDir, _, _ := analyzeFixture(t, 3)
 	am, err := LoadAnalyzeModel(modelDir, dinov2.HubOptions{Offline: true})
 	if err != nil {
@@ -180,7 +177,7 @@ func TestAnalyzeNoUsableImages(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(images, "a.png"), []byte("broken"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Analyze(backend.MustNew(), am, AnalyzeOptions{Images: images, Out: filepath.Join(t.TempDir(), "out"), Ks: []int{2}})
+	_, err = Analyze(pipelineBackend(t), am, AnalyzeOptions{Images: images, Out: filepath.Join(t.TempDir(), "out"), Ks: []int{2}})
 	if err == nil || !strings.Contains(err.Error(), "none of the 1 image files") || !strings.Contains(err.Error(), "a.png") {
 		t.Errorf("err %v, want one saying no image could be used, naming a.png", err)
 	}
