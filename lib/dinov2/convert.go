@@ -77,57 +77,85 @@ func ConvertWeights(name string, c HFConfig, hf map[string]*Array) (map[string]*
 		return c.convertViTFamily(hf), nil
 	}
 
-	d, p, ch := c.HiddenSize, c.PatchSize, c.NumChannels
-	h := c.MLPHidden()
-	out := map[string]*tensors.Tensor{}
-	put := func(n string, data []float32, dims ...int) {
-		out[n] = tensors.FromFlatDataAndDimensions(data, dims...)
-	}
+	d, h := c.HiddenSize, c.MLPHidden()
+	v := newHFConverter(hf)
 	grid := c.ImageSize / c.PatchSize
-	put("cls_token", copyOf(hf["embeddings.cls_token"].Data), d)
-	put("pos_embed", copyOf(hf[hfPositionEmbeddingsName].Data), 1+grid*grid, d)
+	v.put("cls_token", copyOf(hf["embeddings.cls_token"].Data), d)
+	v.put("pos_embed", copyOf(hf[hfPositionEmbeddingsName].Data), 1+grid*grid, d)
 	if c.NumRegisterTokens > 0 {
-		put("reg_tokens", copyOf(hf["embeddings.register_tokens"].Data), c.NumRegisterTokens, d)
+		v.put("reg_tokens", copyOf(hf["embeddings.register_tokens"].Data), c.NumRegisterTokens, d)
 	}
-	put("patch_embed/weights", convToPatchMatrix(hf["embeddings.patch_embeddings.projection.weight"].Data, d, ch, p), p*p*ch, d)
-	put("patch_embed/biases", copyOf(hf["embeddings.patch_embeddings.projection.bias"].Data), d)
-	put("norm/gain", copyOf(hf["layernorm.weight"].Data), d)
-	put("norm/offset", copyOf(hf["layernorm.bias"].Data), d)
+	v.encoder(c, "norm1", "norm2")
 	for i := range c.NumHiddenLayers {
 		l := fmt.Sprintf("encoder.layer.%d.", i)
 		s := vit.BlockScope(i) + "/"
-		for _, n := range []string{"norm1", "norm2"} {
-			put(s+n+"/gain", copyOf(hf[l+n+".weight"].Data), d)
-			put(s+n+"/offset", copyOf(hf[l+n+".bias"].Data), d)
-		}
-		linear := func(hfName, vitName string, rows, cols int) {
-			// HF [out=rows, in=cols] → vit [in, out].
-			put(s+vitName+"/weights", transpose(hf[l+hfName+".weight"].Data, rows, cols), cols, rows)
-			if b, ok := hf[l+hfName+".bias"]; ok {
-				put(s+vitName+"/biases", copyOf(b.Data), rows)
-			} else {
-				put(s+vitName+"/biases", make([]float32, rows), rows)
-			}
-		}
-		linear("attention.attention.query", "attn/query", d, d)
-		linear("attention.attention.key", "attn/key", d, d)
-		linear("attention.attention.value", "attn/value", d, d)
-		linear("attention.output.dense", "attn/proj", d, d)
-		put(s+"ls1/gamma", copyOf(hf[l+"layer_scale1.lambda1"].Data), d)
-		put(s+"ls2/gamma", copyOf(hf[l+"layer_scale2.lambda1"].Data), d)
+		v.put(s+"ls1/gamma", copyOf(hf[l+"layer_scale1.lambda1"].Data), d)
+		v.put(s+"ls2/gamma", copyOf(hf[l+"layer_scale2.lambda1"].Data), d)
 		if c.UseSwiGLU {
 			win, bin := hf[l+"mlp.weights_in.weight"].Data, hf[l+"mlp.weights_in.bias"].Data
-			put(s+"mlp/w1/weights", transpose(win[:h*d], h, d), d, h)
-			put(s+"mlp/w1/biases", copyOf(bin[:h]), h)
-			put(s+"mlp/w2/weights", transpose(win[h*d:], h, d), d, h)
-			put(s+"mlp/w2/biases", copyOf(bin[h:]), h)
-			linear("mlp.weights_out", "mlp/w3", d, h)
+			v.put(s+"mlp/w1/weights", transpose(win[:h*d], h, d), d, h)
+			v.put(s+"mlp/w1/biases", copyOf(bin[:h]), h)
+			v.put(s+"mlp/w2/weights", transpose(win[h*d:], h, d), d, h)
+			v.put(s+"mlp/w2/biases", copyOf(bin[h:]), h)
+			v.linear(i, "mlp.weights_out", "mlp/w3", d, h)
 		} else {
-			linear("mlp.fc1", "mlp/fc1", h, d)
-			linear("mlp.fc2", "mlp/fc2", d, h)
+			v.linear(i, "mlp.fc1", "mlp/fc1", h, d)
+			v.linear(i, "mlp.fc2", "mlp/fc2", d, h)
 		}
 	}
-	return out, nil
+	return v.out, nil
+}
+
+// hfConverter collects lib/vit variables converted from a checked set of HF tensors; the parts
+// every HF ViT-like encoder lays out alike are its methods.
+type hfConverter struct {
+	hf  map[string]*Array
+	out map[string]*tensors.Tensor
+}
+
+func newHFConverter(hf map[string]*Array) *hfConverter {
+	return &hfConverter{hf: hf, out: map[string]*tensors.Tensor{}}
+}
+
+// put stores a lib/vit variable.
+func (v *hfConverter) put(name string, data []float32, dims ...int) {
+	v.out[name] = tensors.FromFlatDataAndDimensions(data, dims...)
+}
+
+// linear converts block i's HF Linear hfName (weight [out=rows, in=cols], bias optional: zeros
+// without one) into the block's vitName weights [in, out] and biases.
+func (v *hfConverter) linear(i int, hfName, vitName string, rows, cols int) {
+	l := fmt.Sprintf("encoder.layer.%d.%s", i, hfName)
+	s := vit.BlockScope(i) + "/" + vitName
+	v.put(s+"/weights", transpose(v.hf[l+".weight"].Data, rows, cols), cols, rows)
+	if b, ok := v.hf[l+".bias"]; ok {
+		v.put(s+"/biases", copyOf(b.Data), rows)
+	} else {
+		v.put(s+"/biases", make([]float32, rows), rows)
+	}
+}
+
+// encoder converts what DINOv2 and the ViT family share: the patch embedding, the final norm,
+// and in every block the two norms (HF names norm1 and norm2) and the attention's query, key,
+// value and output projections.
+func (v *hfConverter) encoder(c HFConfig, norm1, norm2 string) {
+	d, p, ch := c.HiddenSize, c.PatchSize, c.NumChannels
+	v.put("patch_embed/weights", convToPatchMatrix(v.hf["embeddings.patch_embeddings.projection.weight"].Data, d, ch, p), p*p*ch, d)
+	v.put("patch_embed/biases", copyOf(v.hf["embeddings.patch_embeddings.projection.bias"].Data), d)
+	v.put("norm/gain", copyOf(v.hf["layernorm.weight"].Data), d)
+	v.put("norm/offset", copyOf(v.hf["layernorm.bias"].Data), d)
+	for i := range c.NumHiddenLayers {
+		l := fmt.Sprintf("encoder.layer.%d.", i)
+		s := vit.BlockScope(i) + "/"
+		for hfName, vitName := range map[string]string{norm1: "norm1", norm2: "norm2"} {
+			v.put(s+vitName+"/gain", copyOf(v.hf[l+hfName+".weight"].Data), d)
+			v.put(s+vitName+"/offset", copyOf(v.hf[l+hfName+".bias"].Data), d)
+		}
+		v.linear(i, "attention.attention.query", "attn/query", d, d)
+		v.linear(i, "attention.attention.key", "attn/key", d, d)
+		v.linear(i, "attention.attention.value", "attn/value", d, d)
+		v.linear(i, "attention.output.dense", "attn/proj", d, d)
+	}
 }
 
 // optionalTensors are the tensors of HFTensorShapes a checkpoint may hold or not; the converter

@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
-
-	"github.com/blockrec/blockrec/lib/vit"
 )
 
 // HF ViT family (ViTModel: google/vit-*, facebook/dino-vit*; DeiTModel): the layout of the hub
@@ -64,50 +62,26 @@ func (c HFConfig) vitTensorShapes() map[string][]int {
 // embeddings keep the CLS slot and the grid; DeiT's distillation token plus its position embedding
 // becomes the one register token (see HFConfig.ViT).
 func (c HFConfig) convertViTFamily(hf map[string]*Array) map[string]*tensors.Tensor {
-	d, p, ch, h := c.HiddenSize, c.PatchSize, c.NumChannels, c.MLPHidden()
+	d, h := c.HiddenSize, c.MLPHidden()
 	grid := c.ImageSize / c.PatchSize
-	out := map[string]*tensors.Tensor{}
-	put := func(n string, data []float32, dims ...int) {
-		out[n] = tensors.FromFlatDataAndDimensions(data, dims...)
-	}
+	v := newHFConverter(hf)
 	pos := hf[hfPositionEmbeddingsName].Data
 	k := c.ClassTokens()
-	put("cls_token", copyOf(hf["embeddings.cls_token"].Data), d)
-	put("pos_embed", append(copyOf(pos[:d]), pos[k*d:]...), 1+grid*grid, d)
+	v.put("cls_token", copyOf(hf["embeddings.cls_token"].Data), d)
+	v.put("pos_embed", append(copyOf(pos[:d]), pos[k*d:]...), 1+grid*grid, d)
 	if c.ModelType == ModelTypeDeiT {
 		dist := copyOf(hf[distillationTokenName].Data)
 		for i := range dist {
 			dist[i] += pos[d+i]
 		}
-		put("reg_tokens", dist, 1, d)
+		v.put("reg_tokens", dist, 1, d)
 	}
-	put("patch_embed/weights", convToPatchMatrix(hf["embeddings.patch_embeddings.projection.weight"].Data, d, ch, p), p*p*ch, d)
-	put("patch_embed/biases", copyOf(hf["embeddings.patch_embeddings.projection.bias"].Data), d)
-	put("norm/gain", copyOf(hf["layernorm.weight"].Data), d)
-	put("norm/offset", copyOf(hf["layernorm.bias"].Data), d)
+	v.encoder(c, "layernorm_before", "layernorm_after")
 	for i := range c.NumHiddenLayers {
-		l := fmt.Sprintf("encoder.layer.%d.", i)
-		s := vit.BlockScope(i) + "/"
-		for hfName, vitName := range map[string]string{"layernorm_before": "norm1", "layernorm_after": "norm2"} {
-			put(s+vitName+"/gain", copyOf(hf[l+hfName+".weight"].Data), d)
-			put(s+vitName+"/offset", copyOf(hf[l+hfName+".bias"].Data), d)
-		}
-		linear := func(hfName, vitName string, rows, cols int) {
-			put(s+vitName+"/weights", transpose(hf[l+hfName+".weight"].Data, rows, cols), cols, rows)
-			if b, ok := hf[l+hfName+".bias"]; ok {
-				put(s+vitName+"/biases", copyOf(b.Data), rows)
-			} else {
-				put(s+vitName+"/biases", make([]float32, rows), rows)
-			}
-		}
-		linear("attention.attention.query", "attn/query", d, d)
-		linear("attention.attention.key", "attn/key", d, d)
-		linear("attention.attention.value", "attn/value", d, d)
-		linear("attention.output.dense", "attn/proj", d, d)
-		linear("intermediate.dense", "mlp/fc1", h, d)
-		linear("output.dense", "mlp/fc2", d, h)
+		v.linear(i, "intermediate.dense", "mlp/fc1", h, d)
+		v.linear(i, "output.dense", "mlp/fc2", d, h)
 	}
-	return out
+	return v.out
 }
 
 // classificationHeads are the tensor-name prefixes of the heads the *ForImageClassification
