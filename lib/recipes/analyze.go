@@ -484,25 +484,14 @@ func joinInts(xs []int) string {
 // analyzeFigures are the report's figures: the similarity matrix with each K's boundaries, and
 // how often each boundary is chosen over bootstrap replicates.
 func analyzeFigures(r *AnalyzeResult) ([]NamedFigure, error) {
-	var tiles []*figuresTile
-	for _, rep := range r.Phases {
-		if rep.K < 2 {
-			continue
-		}
-		bounds, err := rep.Contiguous.Thresholds()
-		if err != nil {
-			return nil, err
-		}
-		tiles = append(tiles, &figuresTile{title: fmt.Sprintf("K=%d: %s", rep.K, rep.Contiguous), bounds: bounds})
+	maps, err := phaseTiles(r.Similarity, r.Phases)
+	if err != nil {
+		return nil, err
 	}
-	if len(tiles) == 0 { // only K=1 asked: the bare matrix
-		tiles = append(tiles, &figuresTile{title: "layer dissimilarity"})
+	if len(maps) == 0 { // only K=1 asked: the bare matrix
+		maps = append(maps, figures.HeatmapTile{M: r.Similarity, Title: "layer dissimilarity"})
 	}
 	var out []NamedFigure
-	var maps []figures.HeatmapTile
-	for _, t := range tiles {
-		maps = append(maps, figures.HeatmapTile{M: r.Similarity, Title: t.title, Boundaries: t.bounds})
-	}
 	fig, _, err := figures.HeatmapPanel(len(maps), maps, figures.HeatmapOptions{OneBased: true, ColorBarLabel: "1 − cos"})
 	if err != nil {
 		return nil, err
@@ -535,9 +524,21 @@ func analyzeFigures(r *AnalyzeResult) ([]NamedFigure, error) {
 	return out, nil
 }
 
-type figuresTile struct {
-	title  string
-	bounds []int
+// phaseTiles are the heat-map tiles of one dissimilarity matrix w, one per report with K ≥ 2,
+// titled by its contiguous phases and with their boundaries drawn.
+func phaseTiles(w [][]float64, reports []PhaseReport) ([]figures.HeatmapTile, error) {
+	var tiles []figures.HeatmapTile
+	for _, rep := range reports {
+		if rep.K < 2 {
+			continue
+		}
+		bounds, err := rep.Contiguous.Thresholds()
+		if err != nil {
+			return nil, err
+		}
+		tiles = append(tiles, figures.HeatmapTile{M: w, Title: fmt.Sprintf("K=%d: %s", rep.K, rep.Contiguous), Boundaries: bounds})
+	}
+	return tiles, nil
 }
 
 // writeAnalyzeOutputs writes the figures, report.md, result.json and provenance.json.

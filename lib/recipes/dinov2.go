@@ -903,22 +903,23 @@ func (r *DINOv2Results) Figures() ([]NamedFigure, error) {
 	origin := r.Origin()
 
 	// Similarity matrix with the contiguous max-cut boundaries for each K.
+	tiles, err := phaseTiles(r.Similarity, r.Phases)
+	if err != nil {
+		return nil, err
+	}
 	var maps []*plot.Plot
+	for _, t := range tiles {
+		p, err := figures.Heatmap(t.M, figures.HeatmapOptions{Title: t.Title, OneBased: true, Boundaries: t.Boundaries, ColorBarLabel: "1 − cos"})
+		if err != nil {
+			return nil, err
+		}
+		maps = append(maps, p)
+	}
 	var parts []string
 	for _, rep := range r.Phases {
 		if rep.K < 2 {
 			continue
 		}
-		bounds, err := rep.Contiguous.Thresholds()
-		if err != nil {
-			return nil, err
-		}
-		p, err := figures.Heatmap(r.Similarity, figures.HeatmapOptions{Title: fmt.Sprintf("K=%d: %s", rep.K, rep.Contiguous),
-			OneBased: true, Boundaries: bounds, ColorBarLabel: "1 − cos"})
-		if err != nil {
-			return nil, err
-		}
-		maps = append(maps, p)
 		bis := "no bisection threshold gives this K"
 		if rep.Bisection != nil {
 			bis = "released bisection: " + rep.Bisection.String()
