@@ -432,30 +432,14 @@ func ClaimSummary(claims []Claim) string {
 	var b strings.Builder
 	for _, g := range groups {
 		var parts []string
+		rows := 0
 		for _, v := range []stats.Verdict{stats.Holds, stats.Contradicted, stats.NotTestable} {
 			if n := count[g][v]; n > 0 {
 				parts = append(parts, fmt.Sprintf("%s in %d", v, n))
+				rows += n
 			}
 		}
-		fmt.Fprintf(&b, "- %s: %s of %d rows.\n", g, strings.Join(parts, ", "), sum(slices.Collect(mapValues(count[g]))))
+		fmt.Fprintf(&b, "- %s: %s of %d rows.\n", g, strings.Join(parts, ", "), rows)
 	}
 	return b.String()
-}
-
-func mapValues[K comparable, V any](m map[K]V) func(yield func(V) bool) {
-	return func(yield func(V) bool) {
-		for _, v := range m {
-			if !yield(v) {
-				return
-			}
-		}
-	}
-}
-
-func sum(xs []int) int {
-	t := 0
-	for _, x := range xs {
-		t += x
-	}
-	return t
 }

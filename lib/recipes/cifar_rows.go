@@ -98,14 +98,6 @@ func (r *CIFARResults) baselineRows(k int, kind, exclude string) [][]float64 {
 	return out
 }
 
-// rowsMean is the per-image mean over rows (nil for no rows).
-func rowsMean(rows [][]float64) []float64 {
-	if len(rows) == 0 {
-		return nil
-	}
-	return perImageMean(rows)
-}
-
 // twoLevel compares two conditions: value f(mean of a, mean of b) over all fits and images; each
 // bootstrap replicate draws fits with replacement within a and within b, then images with
 // replacement (the same images for both). f is a difference or a ratio of mean outcomes.

@@ -179,7 +179,7 @@ func TestClaimsScoreRaptorAgainstTheTeacherOnTheSameImages(t *testing.T) {
 	if !ok || fig.Figure == nil {
 		t.Fatal("no accuracy figure")
 	}
-	if got := mean(rowsMean(res.teacherRows(0.3))); math.Abs(got-0.4) > 1e-9 {
+	if got := mean(perImageMean(res.teacherRows(0.3))); math.Abs(got-0.4) > 1e-9 {
 		t.Errorf("teacher on the evaluation images: %g, want 0.4", got)
 	}
 }
