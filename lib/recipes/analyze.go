@@ -23,6 +23,7 @@ import (
 	"github.com/blockrec/blockrec/lib/backend"
 	"github.com/blockrec/blockrec/lib/data"
 	"github.com/blockrec/blockrec/lib/dinov2"
+	"github.com/blockrec/blockrec/lib/dynamics"
 	"github.com/blockrec/blockrec/lib/figures"
 	"github.com/blockrec/blockrec/lib/hidden"
 	"github.com/blockrec/blockrec/lib/notebook"
@@ -466,7 +467,10 @@ func extractChunk(ex *dinov2.Extractor, am *AnalyzeModel, paths, rel []string, s
 	}
 	c.Upper = acc.PerImage().Upper
 	for i := range acts.Hidden.Images {
-		g, sp := imageDynamics(acts.Hidden.Image(i), acts.Layout)
+		g, sp, err := dynamics.ImageMeans(acts.Hidden.Image(i), acts.Layout, analyzeScopes)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w", paths[kept[i]], err)
+		}
 		c.Gamma, c.Speed = append(c.Gamma, g), append(c.Speed, sp)
 	}
 	c.Seconds = time.Since(began).Seconds()

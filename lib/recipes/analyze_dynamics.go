@@ -7,8 +7,8 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
+	"github.com/blockrec/blockrec/lib/dynamics"
 	"github.com/blockrec/blockrec/lib/figures"
-	"github.com/blockrec/blockrec/lib/hidden"
 	"github.com/blockrec/blockrec/lib/stats"
 )
 
@@ -30,43 +30,8 @@ type AnalyzeDynamics struct {
 	Speed [][]stats.Estimate `json:"speed"`
 }
 
-// imageDynamics is one image's γ and speed per group (see AnalyzeDynamics).
-func imageDynamics(s *hidden.States, layout hidden.Layout) (gamma, speed [][]float64) {
-	from, to := layout.Patches()
-	groups := [][]int{{layout.CLS()}, nil}
-	for t := from; t < to; t++ {
-		groups[1] = append(groups[1], t)
-	}
-	last := s.Layers - 1
-	for _, toks := range groups {
-		g := make([]float64, s.Layers)
-		sp := make([]float64, s.Layers-1)
-		for _, t := range toks {
-			for l := range s.Layers {
-				g[l] += cosine32(s.Token(l, t), s.Token(last, t)) / float64(len(toks))
-				if l < last {
-					c := math.Max(-1, math.Min(1, cosine32(s.Token(l, t), s.Token(l+1, t))))
-					sp[l] += math.Acos(c) * 180 / math.Pi / float64(len(toks))
-				}
-			}
-		}
-		gamma, speed = append(gamma, g), append(speed, sp)
-	}
-	return gamma, speed
-}
-
-func cosine32(a, b []float32) float64 {
-	var dot, na, nb float64
-	for i := range a {
-		dot += float64(a[i]) * float64(b[i])
-		na += float64(a[i]) * float64(a[i])
-		nb += float64(b[i]) * float64(b[i])
-	}
-	if na == 0 || nb == 0 {
-		return 0
-	}
-	return dot / math.Sqrt(na*nb)
-}
+// analyzeScopes are the token groups of analyzeGroups, as lib/dynamics scopes.
+var analyzeScopes = []dynamics.Scope{dynamics.ScopeCLS, dynamics.ScopePatches}
 
 // summariseDynamics turns per-image values ([image][group][layer]) into means with intervals.
 func summariseDynamics(gamma, speed [][][]float64, seed uint64) (*AnalyzeDynamics, error) {

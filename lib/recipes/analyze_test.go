@@ -15,6 +15,7 @@ import (
 	"github.com/blockrec/blockrec/internal/testimage"
 	"github.com/blockrec/blockrec/lib/data"
 	"github.com/blockrec/blockrec/lib/dinov2"
+	"github.com/blockrec/blockrec/lib/dynamics"
 	"github.com/blockrec/blockrec/lib/hidden"
 	"github.com/blockrec/blockrec/lib/phases"
 )
@@ -328,7 +329,10 @@ func TestImageDynamicsKnownAngles(t *testing.T) {
 		copy(s.Token(1, tok), []float32{float32(math.Cos(rad)), float32(math.Sin(rad))})
 		copy(s.Token(2, tok), []float32{0, 3}) // norm does not matter
 	}
-	gamma, speed := imageDynamics(s, layout)
+	gamma, speed, err := dynamics.ImageMeans(s, layout, analyzeScopes)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for g := range analyzeGroups {
 		for l, want := range []float64{0, 0.5, 1} {
 			if math.Abs(gamma[g][l]-want) > 1e-6 {
