@@ -137,7 +137,8 @@ type Stability struct {
 }
 
 // BootstrapPhases resamples the images of per with replacement reps times (seeded) and, for each
-// k, runs find on each replicate's mean matrix. rng draws are shared by every k, so the
+// k, runs find on each replicate's mean matrix. A k the finder cannot split the full matrix into
+// has a nil Partition and every replicate Failed. rng draws are shared by every k, so the
 // replicates of different k use the same resampled images.
 func BootstrapPhases(per *PerImage, ks []int, find Finder, reps int, seed uint64) ([]Stability, error) {
 	if err := per.Validate(); err != nil {
@@ -155,11 +156,12 @@ func BootstrapPhases(per *PerImage, ks []int, find Finder, reps int, seed uint64
 		if k < 1 || k > per.Rows {
 			return nil, fmt.Errorf("phases: k=%d outside 1..%d", k, per.Rows)
 		}
-		p, err := find(full, k)
-		if err != nil {
-			return nil, fmt.Errorf("phases: k=%d on the full matrix: %w", k, err)
+		out[i] = Stability{K: k, Replicates: reps, BoundaryShare: make([]float64, per.Rows-1)}
+		// A finder may give no k-phase split of the full matrix (bisection skips some k): then
+		// Partition stays nil and every replicate counts as Failed.
+		if p, err := find(full, k); err == nil {
+			out[i].Partition = p
 		}
-		out[i] = Stability{K: k, Replicates: reps, Partition: p, BoundaryShare: make([]float64, per.Rows-1)}
 	}
 	rng := NewRand(seed)
 	idx := make([]int, per.Images())
@@ -170,6 +172,11 @@ func BootstrapPhases(per *PerImage, ks []int, find Finder, reps int, seed uint64
 		w := per.Mean(idx)
 		for i := range out {
 			s := &out[i]
+			if s.Partition == nil {
+				s.Failed++
+				s.BlockIndex = append(s.BlockIndex, -1)
+				continue
+			}
 			p, err := find(w, s.K)
 			if err != nil {
 				s.Failed++

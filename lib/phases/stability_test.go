@@ -1,6 +1,7 @@
 package phases
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -115,5 +116,25 @@ func TestPerImageMeanMatchesAccumulatorAndErrors(t *testing.T) {
 	}
 	if _, err := BootstrapPhases(per, []int{9}, nil, 10, 1); err == nil {
 		t.Errorf("k > rows: no error")
+	}
+}
+
+func TestBootstrapPhasesFinderFailsOnTheFullMatrix(t *testing.T) {
+	per := blockImages(6, 20, []int{3}, 0.2, 0.2, 8)
+	noThree := func(w [][]float64, k int) (Partition, error) {
+		if k == 3 {
+			return nil, errors.New("no 3-phase split")
+		}
+		return ContiguousFinder(w, k)
+	}
+	st, err := BootstrapPhases(per, []int{2, 3}, noThree, 15, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st[0].Partition == nil || st[0].Failed != 0 {
+		t.Errorf("k=2: partition %v, %d failed; want a partition and no failures", st[0].Partition, st[0].Failed)
+	}
+	if st[1].Partition != nil || st[1].Failed != 15 || len(st[1].BlockIndex) != 15 || st[1].BlockIndex[0] != -1 {
+		t.Errorf("k=3: partition %v, %d failed, block indices %v; want nil, 15 failed, 15 × −1", st[1].Partition, st[1].Failed, st[1].BlockIndex)
 	}
 }

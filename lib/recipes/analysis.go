@@ -169,7 +169,7 @@ func AnalysePhasesWith(w [][]float64, per *phases.PerImage, ks []int, opts Phase
 		}
 		if method == MethodBisection {
 			// The released solver can skip a K on a replicate; those replicates count as Failed.
-			if bisStab, err = bootstrapBisection(per, ks, opts.BootstrapReplicates, opts.Seed); err != nil {
+			if bisStab, err = phases.BootstrapPhases(per, ks, phases.BisectionFinder, opts.BootstrapReplicates, opts.Seed); err != nil {
 				return nil, err
 			}
 		}
@@ -209,21 +209,6 @@ func AnalysePhasesWith(w [][]float64, per *phases.PerImage, ks []int, opts Phase
 		}
 	}
 	return reports, nil
-}
-
-// bootstrapBisection is phases.BootstrapPhases with the released solver; a K it cannot reach on
-// the full matrix gets a Stability with every replicate Failed.
-func bootstrapBisection(per *phases.PerImage, ks []int, reps int, seed uint64) ([]phases.Stability, error) {
-	out := make([]phases.Stability, len(ks))
-	for i, k := range ks {
-		st, err := phases.BootstrapPhases(per, []int{k}, phases.BisectionFinder, reps, seed)
-		if err != nil {
-			out[i] = phases.Stability{K: k, Replicates: reps, Failed: reps}
-			continue
-		}
-		out[i] = st[0]
-	}
-	return out, nil
 }
 
 // defined drops the −1 markers of undefined block indices.
