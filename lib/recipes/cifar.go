@@ -144,11 +144,7 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 			return nil, err
 		}
 		dir := filepath.Join(teacher.Dir, analysisDir)
-		summary, err := cached(filepath.Join(dir, "phases.json"), func() (*TeacherSummary, error) {
-			fmt.Fprintf(progress, "phases: p=%.2f: similarity of %d images, %d bootstrap replicates, drift null (%d replicates per K)\n",
-				sd, probe.Len(), plan.PhaseBootstrap, plan.NullReplicates)
-			return plan.summarise(b, teacher, probe, sd, splits.Test.Len())
-		})
+		summary, err := plan.cachedSummary(b, teacher, probe, val, sd, 1, splits.Test.Len(), progress)
 		if err != nil {
 			return nil, err
 		}
@@ -169,27 +165,13 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 			if err != nil {
 				return nil, err
 			}
-			summary, err := cached(filepath.Join(teacher.Dir, analysisDir, "phases.json"), func() (*TeacherSummary, error) {
-				fmt.Fprintf(progress, "phases: p=%.2f seed %d: similarity of %d images, %d bootstrap replicates, drift null (%d replicates per K)\n",
-					sd, seed, probe.Len(), plan.PhaseBootstrap, plan.NullReplicates)
-				s, err := plan.summarise(b, teacher, probe, sd, splits.Test.Len())
-				if err != nil {
-					return nil, err
-				}
-				s.Seed = seed
-				if s.ValPredictions, s.ValLabels, err = PredictViT(b, teacher.Ctx, teacher.Model, val, 256); err != nil {
-					return nil, err
-				}
-				return s, nil
-			})
+			summary, err := plan.cachedSummary(b, teacher, probe, val, sd, seed, splits.Test.Len(), progress)
 			if err != nil {
 				return nil, err
 			}
 			res.TeacherReplicates = append(res.TeacherReplicates, *summary)
 			if sd == plan.SDRates[0] {
-				controls, err := cached(filepath.Join(teacher.Dir, analysisDir, "controls.json"), func() (*[]Control, error) {
-					return plan.controls(b, teacher, probe, val, sd, progress)
-				})
+				controls, err := plan.cachedControls(b, teacher, probe, val, sd, progress)
 				if err != nil {
 					return nil, err
 				}
@@ -318,9 +300,7 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 	if err := fitUsed(func(int) bool { return true }, func(seed uint64) bool { return seed > 1 }); err != nil {
 		return nil, err
 	}
-	controls, err := cached(filepath.Join(runs[0].dir, "controls.json"), func() (*[]Control, error) {
-		return plan.controls(b, runs[0].teacher, probe, val, runs[0].summary.SD, progress)
-	})
+	controls, err := plan.cachedControls(b, runs[0].teacher, probe, val, runs[0].summary.SD, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -336,6 +316,33 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 		return a.Seed < c.Seed
 	})
 	return res, nil
+}
+
+// cachedSummary is the teacher's TeacherSummary, from its analysis folder or computed there:
+// similarity and phases on the probe images; a replicate teacher (seed > 1) also gets its
+// predictions on the evaluation images (seed 1's come with its Raptor fits).
+func (p CIFARPlan) cachedSummary(b backends.Backend, t *TrainedViT, probe, val *data.Dataset, sd float64, seed, testLen int, progress io.Writer) (*TeacherSummary, error) {
+	return cached(filepath.Join(t.Dir, analysisDir, "phases.json"), func() (*TeacherSummary, error) {
+		fmt.Fprintf(progress, "phases: p=%.2f seed %d: similarity of %d images, %d bootstrap replicates, drift null (%d replicates per K)\n",
+			sd, seed, probe.Len(), p.PhaseBootstrap, p.NullReplicates)
+		s, err := p.summarise(b, t, probe, sd, testLen)
+		if err != nil || seed <= 1 {
+			return s, err
+		}
+		s.Seed = seed
+		if s.ValPredictions, s.ValLabels, err = PredictViT(b, t.Ctx, t.Model, val, 256); err != nil {
+			return nil, err
+		}
+		return s, nil
+	})
+}
+
+// cachedControls are the teacher's controls (random init, kept checkpoints, trained), from its
+// analysis folder or computed there.
+func (p CIFARPlan) cachedControls(b backends.Backend, t *TrainedViT, probe, val *data.Dataset, sd float64, progress io.Writer) (*[]Control, error) {
+	return cached(filepath.Join(t.Dir, analysisDir, "controls.json"), func() (*[]Control, error) {
+		return p.controls(b, t, probe, val, sd, progress)
+	})
 }
 
 // summarise measures a model's similarity matrix on the probe images and analyses its phases.
