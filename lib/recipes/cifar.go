@@ -38,9 +38,11 @@ type CIFARResults struct {
 	BaselineSD        float64          `json:"baseline_sd"`
 	// BaselineSets says, per K, how the random contiguous phases were drawn.
 	BaselineSets []BaselineSet `json:"baseline_sets"`
-	Swaps        []SwapSet     `json:"swaps"`             // every single swap, on the plan's swap teachers
-	Controls     []Control     `json:"controls"`          // random init and checkpoints along training
-	Skipped      []string      `json:"skipped,omitempty"` // fits left out by the time budget
+	// Ablation is the recipe ablation of Table 1 (plan.AblationK on the first rate's teacher).
+	Ablation []AblationRun `json:"ablation,omitempty"`
+	Swaps    []SwapSet     `json:"swaps"`             // every single swap, on the plan's swap teachers
+	Controls []Control     `json:"controls"`          // random init and checkpoints along training
+	Skipped  []string      `json:"skipped,omitempty"` // fits left out by the time budget
 }
 
 // TeacherSummary is one teacher of the SD sweep with its phase structure.
@@ -73,10 +75,12 @@ type RaptorRun struct {
 
 // BaselineSet says how the random contiguous baselines of one K were drawn.
 type BaselineSet struct {
-	K          int  `json:"k"`
-	Exhaustive bool `json:"exhaustive"` // every contiguous partition (C(L−1, K−1) ≤ 50)
-	Contiguous int  `json:"contiguous"`
-	Shuffles   int  `json:"shuffles"`
+	SD         float64 `json:"sd"`    // the teacher's rate
+	Steps      int     `json:"steps"` // Raptor steps per stage of every fit of the set
+	K          int     `json:"k"`
+	Exhaustive bool    `json:"exhaustive"` // every contiguous partition (C(L−1, K−1) ≤ 50)
+	Contiguous int     `json:"contiguous"`
+	Shuffles   int     `json:"shuffles"`
 }
 
 // Control is a model the teachers are compared with: the same architecture at random
@@ -181,8 +185,8 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 	}
 
 	// Raptor fits run in order of how much they tell, so that a time budget cuts the least
-	// informative ones: the first seed at the K compared with random phases, then layer swaps
-	// (no training), then random phases, then the other K, then the other seeds.
+	// informative ones: the first seed at every K, then layer swaps (no training), then the
+	// other seeds, then the recipe ablation, then the random phases.
 	fitUsed := func(ks func(int) bool, seeds func(uint64) bool) error {
 		for seed := uint64(1); seed <= uint64(max(1, plan.RaptorSeeds)); seed++ {
 			if !seeds(seed) {
@@ -193,6 +197,9 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 					continue
 				}
 				for _, r := range runs {
+					if !slices.Contains(plan.raptorKs(r.summary.SD), k) {
+						continue
+					}
 					for _, rep := range r.summary.Phases {
 						if rep.K != k {
 							continue
@@ -215,7 +222,7 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 	}
 	baselines := func() error {
 		for _, r := range runs {
-			if r.summary.SD != res.BaselineSD {
+			if !slices.Contains(plan.baselineSDs(), r.summary.SD) {
 				continue
 			}
 			for _, rep := range r.summary.Phases {
@@ -236,7 +243,7 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 					}
 					contiguous, exhaustive = sub, false
 				}
-				set := BaselineSet{K: rep.K, Exhaustive: exhaustive, Contiguous: len(contiguous), Shuffles: plan.BaselineShuffles}
+				set := BaselineSet{SD: r.summary.SD, K: rep.K, Exhaustive: exhaustive, Contiguous: len(contiguous), Shuffles: plan.BaselineShuffles, Steps: plan.baselineSteps()}
 				res.BaselineSets = append(res.BaselineSets, set)
 				type job struct {
 					kind string
@@ -245,16 +252,24 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 					dir  string
 				}
 				var jobs []job
+				suffix := "" // the short recipe's fits live apart from the main ones
+				if plan.BaselineSteps > 0 {
+					suffix = fmt.Sprintf("-steps%d", plan.BaselineSteps)
+					// The compared phases, fit again with the same short recipe.
+					for seed := uint64(1); seed <= uint64(max(1, plan.RaptorSeeds)); seed++ {
+						jobs = append(jobs, job{KindMaxCut, seed, rep.Used, fmt.Sprintf("raptor-k%d-%s-seed%d%s", rep.K, res.Method, seed, suffix)})
+					}
+				}
 				for _, p := range contiguous {
 					th, _ := p.Thresholds()
-					jobs = append(jobs, job{KindRandomContiguous, 0, p, fmt.Sprintf("raptor-k%d-contiguous-%s", rep.K, joinf(th, func(t int) string { return fmt.Sprint(t) }))})
+					jobs = append(jobs, job{KindRandomContiguous, 0, p, fmt.Sprintf("raptor-k%d-contiguous-%s%s", rep.K, joinf(th, func(t int) string { return fmt.Sprint(t) }), suffix)})
 				}
 				for seed := uint64(1); seed <= uint64(plan.BaselineShuffles); seed++ {
 					p, err := phases.RandomShuffled(rep.Used.Sizes(), seed)
 					if err != nil {
 						return err
 					}
-					jobs = append(jobs, job{KindRandomShuffle, seed, p, fmt.Sprintf("raptor-k%d-shuffle-seed%d", rep.K, seed)})
+					jobs = append(jobs, job{KindRandomShuffle, seed, p, fmt.Sprintf("raptor-k%d-shuffle-seed%d%s", rep.K, seed, suffix)})
 				}
 				for _, j := range jobs {
 					dir := filepath.Join(r.dir, j.dir)
@@ -262,7 +277,11 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 						res.Skipped = append(res.Skipped, fmt.Sprintf("p=%.2f K=%d %s %s", r.summary.SD, rep.K, j.kind, j.p))
 						continue
 					}
-					fit, err := plan.fit(b, r.teacher, r.caches, j.p, 1, dir, progress)
+					fitSeed := int64(1)
+					if j.kind == KindMaxCut {
+						fitSeed = int64(j.seed)
+					}
+					fit, err := plan.fitSteps(b, r.teacher, r.caches, j.p, fitSeed, plan.baselineSteps(), dir, progress)
 					if err != nil {
 						return err
 					}
@@ -272,9 +291,9 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 		}
 		return nil
 	}
-	compared := func(k int) bool { return slices.Contains(plan.BaselineKs, k) }
 	first := func(seed uint64) bool { return seed == 1 }
-	if err := fitUsed(compared, first); err != nil {
+	every := func(int) bool { return true }
+	if err := fitUsed(every, first); err != nil {
 		return nil, err
 	}
 	for _, r := range runs {
@@ -291,13 +310,26 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 		set.SD = r.summary.SD
 		res.Swaps = append(res.Swaps, *set)
 	}
+	if err := fitUsed(every, func(seed uint64) bool { return seed > 1 }); err != nil {
+		return nil, err
+	}
+	if plan.AblationK > 0 {
+		r := runs[0]
+		for _, rep := range r.summary.Phases {
+			if rep.K != plan.AblationK {
+				continue
+			}
+			mainDir := func(seed uint64) string {
+				return filepath.Join(r.dir, fmt.Sprintf("raptor-k%d-%s-seed%d", rep.K, res.Method, seed))
+			}
+			runs, err := plan.ablation(b, r.teacher, r.caches, r.summary.SD, rep.Used, r.dir, mainDir, stop, &res.Skipped, progress)
+			if err != nil {
+				return nil, err
+			}
+			res.Ablation = runs
+		}
+	}
 	if err := baselines(); err != nil {
-		return nil, err
-	}
-	if err := fitUsed(func(k int) bool { return !compared(k) }, first); err != nil {
-		return nil, err
-	}
-	if err := fitUsed(func(int) bool { return true }, func(seed uint64) bool { return seed > 1 }); err != nil {
 		return nil, err
 	}
 	controls, err := plan.cachedControls(b, runs[0].teacher, probe, val, runs[0].summary.SD, progress)
@@ -453,9 +485,43 @@ func finished(dir string) bool {
 
 // fit trains one Raptor with the plan's step counts.
 func (p CIFARPlan) fit(b backends.Backend, t *TrainedViT, caches *TeacherCaches, part phases.Partition, seed int64, dir string, progress io.Writer) (*RaptorResult, error) {
-	spec := DefaultRaptorSpec(part, p.RaptorSteps, p.RaptorSteps)
+	return p.fitSteps(b, t, caches, part, seed, p.RaptorSteps, dir, progress)
+}
+
+// fitSteps trains one Raptor with the plan's recipe and the given steps per stage.
+func (p CIFARPlan) fitSteps(b backends.Backend, t *TrainedViT, caches *TeacherCaches, part phases.Partition, seed int64, steps int, dir string, progress io.Writer) (*RaptorResult, error) {
+	return FitRaptor(b, t, caches, p.raptorSpec(part, seed, steps), dir, progress)
+}
+
+// raptorSpec is the plan's Raptor recipe (the paper's, scaled) for one partition and seed.
+func (p CIFARPlan) raptorSpec(part phases.Partition, seed int64, steps int) RaptorSpec {
+	spec := DefaultRaptorSpec(part, steps, steps)
 	spec.Batch, spec.LR, spec.LayerScale, spec.Seed = p.RaptorBatch, p.RaptorLR, p.RaptorLayerScale, seed
-	return FitRaptor(b, t, caches, spec, dir, progress)
+	return spec
+}
+
+// raptorKs are the K fit on the first teacher of rate sd (RaptorSweepSDs, RaptorOtherKs).
+func (p CIFARPlan) raptorKs(sd float64) []int {
+	if p.RaptorSweepSDs == nil || slices.Contains(p.RaptorSweepSDs, sd) || p.RaptorOtherKs == nil {
+		return p.Ks
+	}
+	return p.RaptorOtherKs
+}
+
+// baselineSDs are the rates compared with random phases.
+func (p CIFARPlan) baselineSDs() []float64 {
+	if len(p.BaselineSDs) > 0 {
+		return p.BaselineSDs
+	}
+	return []float64{p.BaselineSD()}
+}
+
+// baselineSteps are the steps per stage of the random-phase comparison.
+func (p CIFARPlan) baselineSteps() int {
+	if p.BaselineSteps > 0 {
+		return p.BaselineSteps
+	}
+	return p.RaptorSteps
 }
 
 // RecipeNote is everything about the plan a rerun needs, in one line.

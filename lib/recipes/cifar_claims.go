@@ -160,28 +160,29 @@ func (r *CIFARResults) Claims() []Claim {
 	}
 	// 3. Phase assignment matters: max-cut > random contiguous > random shuffle.
 	for _, set := range r.BaselineSets {
-		k := set.K
-		used := ""
-		if run := r.raptorAt(r.BaselineSD, k); run != nil {
-			used = run.Partition
-		}
-		mc := r.raptorRows(r.BaselineSD, k)
-		rc := r.baselineRows(k, KindRandomContiguous, used)
-		rs := r.baselineRows(k, KindRandomShuffle, used)
+		k, sd := set.K, set.SD
+		used := r.comparedPartition(set)
+		mc := r.maxCutRows(set)
+		rc := r.baselineRows(sd, k, KindRandomContiguous, used)
+		rs := r.baselineRows(sd, k, KindRandomShuffle, used)
 		how := fmt.Sprintf("%d random contiguous partitions", len(rc))
 		if set.Exhaustive {
 			how = fmt.Sprintf("all %d other contiguous partitions", len(rc))
 		} else if set.Contiguous < len(rc)+1 && len(rc) > 0 {
 			how = fmt.Sprintf("%d contiguous partitions", len(rc))
 		}
+		recipe := ""
+		if set.Steps > 0 {
+			recipe = fmt.Sprintf(", %d steps per stage", set.Steps)
+		}
 		compare("Random contiguous phases beat random shuffled ones", "contiguous > shuffled, K=2,3,4 (Fig. 3, 10 seeds)",
-			fmt.Sprintf("K=%d, p=%.2f: mean over %s − mean over %d shuffles", k, r.BaselineSD, how, len(rs)), "points", "holds if the interval is above 0",
+			fmt.Sprintf("K=%d, p=%.2f%s: mean over %s − mean over %d shuffles", k, sd, recipe, how, len(rs)), "points", "holds if the interval is above 0",
 			rc, rs, diff, 100, above(0))
 		compare("Max-cut phases beat random phases", "max-cut > random contiguous and shuffled (Fig. 3)",
-			fmt.Sprintf("K=%d, p=%.2f: %s phases − mean over %s (max-cut's accuracy percentile among them: %s)", k, r.BaselineSD, r.Method, how, r.maxCutPercentile(k)), "points", "holds if the interval is above 0",
+			fmt.Sprintf("K=%d, p=%.2f%s: %s phases − mean over %s (max-cut's accuracy percentile among them: %s)", k, sd, recipe, r.Method, how, r.maxCutPercentile(set)), "points", "holds if the interval is above 0",
 			mc, rc, diff, 100, above(0))
 		compare("Max-cut phases beat random phases", "max-cut > random contiguous and shuffled (Fig. 3)",
-			fmt.Sprintf("K=%d, p=%.2f: %s phases − mean over %d shuffles", k, r.BaselineSD, r.Method, len(rs)), "points", "holds if the interval is above 0",
+			fmt.Sprintf("K=%d, p=%.2f%s: %s phases − mean over %d shuffles", k, sd, recipe, r.Method, len(rs)), "points", "holds if the interval is above 0",
 			mc, rs, diff, 100, above(0))
 	}
 	// 4. Phases are real (per teacher, conditional on it), and SD makes them blockier.
@@ -275,6 +276,8 @@ func (r *CIFARResults) Claims() []Claim {
 				fmt.Sprintf("block index trained − random init, p=%.2f, K=%d", r.Controls[0].SD, k), "index", "holds if the interval is below 0", e, len(trained), len(init), below(0))
 		}
 	}
+	// 7. The recipe ablation of Table 1.
+	r.ablationClaims(judged)
 	return out
 }
 
@@ -335,19 +338,24 @@ func scaled(e *stats.Estimate, f float64) {
 	e.Value, e.CI.Lo, e.CI.Hi = e.Value*f, e.CI.Lo*f, e.CI.Hi*f
 }
 
-// maxCutPercentile is max-cut's accuracy percentile among the random contiguous fits at k.
-func (r *CIFARResults) maxCutPercentile(k int) string {
-	mc := r.raptorAt(r.BaselineSD, k)
+// maxCutPercentile is the compared phases' mean accuracy (over their fits) as a percentile among
+// the random contiguous fits of a baseline set.
+func (r *CIFARResults) maxCutPercentile(set BaselineSet) string {
+	rows := r.maxCutRows(set)
 	var accs []float64
 	for _, b := range r.Baselines {
-		if b.K == k && b.Kind == KindRandomContiguous {
+		if b.SD == set.SD && b.K == set.K && b.Kind == KindRandomContiguous {
 			accs = append(accs, b.Result.Accuracy)
 		}
 	}
-	if mc == nil || len(accs) == 0 {
+	if len(rows) == 0 || len(accs) == 0 {
 		return "n/a"
 	}
-	p, err := phases.Percentile(mc.Result.Accuracy, accs)
+	m := 0.0
+	for _, row := range rows {
+		m += mean(row)
+	}
+	p, err := phases.Percentile(m/float64(len(rows)), accs)
 	if err != nil {
 		return "n/a"
 	}
@@ -440,6 +448,41 @@ func ClaimSummary(claims []Claim) string {
 			}
 		}
 		fmt.Fprintf(&b, "- %s: %s of %d rows.\n", g, strings.Join(parts, ", "), rows)
+	}
+	return b.String()
+}
+
+// ClaimsByGroupTable is the README's results table: one row per claim of the paper, with the
+// paper's number, every measured row's estimate and 95 % interval with its verdict, and the
+// verdict counts (every row of ClaimsTable, grouped).
+func ClaimsByGroupTable(claims []Claim) string {
+	var groups []string
+	rows := map[string][]Claim{}
+	for _, c := range claims {
+		if rows[c.Group] == nil {
+			groups = append(groups, c.Group)
+		}
+		rows[c.Group] = append(rows[c.Group], c)
+	}
+	var b strings.Builder
+	b.WriteString("| paper's claim | the paper | this run: each measurement, estimate [95% CI] → verdict | verdicts |\n|---|---|---|---|\n")
+	for _, g := range groups {
+		var papers, cells []string
+		count := map[stats.Verdict]int{}
+		for _, c := range rows[g] {
+			if !slices.Contains(papers, c.Paper) {
+				papers = append(papers, c.Paper)
+			}
+			cells = append(cells, fmt.Sprintf("%s: %s %s → %s", c.Measure, c.Estimate.Format(1, 3), c.Unit, c.Verdict))
+			count[c.Verdict]++
+		}
+		var parts []string
+		for _, v := range []stats.Verdict{stats.Holds, stats.Contradicted, stats.NotTestable} {
+			if n := count[v]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", v, n))
+			}
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", g, strings.Join(papers, "; "), strings.Join(cells, "<br>"), strings.Join(parts, ", "))
 	}
 	return b.String()
 }

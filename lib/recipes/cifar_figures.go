@@ -60,6 +60,23 @@ func (r *CIFARResults) raptorAt(sd float64, k int) *RaptorRun {
 	return nil
 }
 
+// sweepSD is the rate whose Raptor fits cover the most K (the lowest such rate).
+func (r *CIFARResults) sweepSD() float64 {
+	best, count := r.BaselineSD, 0
+	for _, sd := range r.sds() {
+		n := 0
+		for _, k := range r.sweepK() {
+			if r.raptorAt(sd, k) != nil {
+				n++
+			}
+		}
+		if n > count {
+			best, count = sd, n
+		}
+	}
+	return best
+}
+
 func (r *CIFARResults) sds() []float64 {
 	return pluck(r.Teachers, func(t TeacherSummary) float64 { return t.SD })
 }
@@ -304,7 +321,7 @@ func FigureR2VsSD(r *CIFARResults) (NamedFigure, bool) {
 func FigureR2PerLayer(r *CIFARResults) (NamedFigure, bool) {
 	var series []figures.Series
 	for _, k := range r.sweepK() {
-		run := r.raptorAt(r.BaselineSD, k)
+		run := r.raptorAt(r.sweepSD(), k)
 		if run == nil {
 			continue
 		}
@@ -329,10 +346,10 @@ func FigureR2PerLayer(r *CIFARResults) (NamedFigure, bool) {
 	if len(series) == 0 {
 		return NamedFigure{}, false
 	}
-	p := figures.Lines(fmt.Sprintf("R² per layer, teacher p=%.2f (%s)", r.BaselineSD, r.Dataset), "layer ℓ", "$R^2$ of patch tokens", series...)
+	p := figures.Lines(fmt.Sprintf("R² per layer, teacher p=%.2f (%s)", r.sweepSD(), r.Dataset), "layer ℓ", "$R^2$ of patch tokens", series...)
 	figures.Math(p)
 	return NamedFigure{Name: "01_r2_per_layer", W: 14 * vg.Centimeter, H: 10 * vg.Centimeter, Figure: p,
-		Caption: fmt.Sprintf("R² (overcomplete's r2_score) of Raptor's patch tokens against the teacher's at every layer, per K, teacher p=%.2f, %d test images; bars: 95%% bootstrap intervals over images.", r.BaselineSD, r.evalImages())}, true
+		Caption: fmt.Sprintf("R² (overcomplete's r2_score) of Raptor's patch tokens against the teacher's at every layer, per K, teacher p=%.2f, %d test images; bars: 95%% bootstrap intervals over images.", r.sweepSD(), r.evalImages())}, true
 }
 
 // FigureAgreementVsSD is the share of images on which Raptor predicts the teacher's class, per K,
@@ -363,11 +380,8 @@ func FigureMaxCutVsRandom(r *CIFARResults) (NamedFigure, bool) {
 	groups := []figures.BarGroup{{Label: r.Method + " phases"}, {Label: "random contiguous (mean)"}, {Label: "random shuffle (mean)"}}
 	var cats []string
 	for _, set := range r.BaselineSets {
-		used := ""
-		if run := r.raptorAt(r.BaselineSD, set.K); run != nil {
-			used = run.Partition
-		}
-		conds := [][][]float64{r.raptorRows(r.BaselineSD, set.K), r.baselineRows(set.K, KindRandomContiguous, used), r.baselineRows(set.K, KindRandomShuffle, used)}
+		used := r.comparedPartition(set)
+		conds := [][][]float64{r.maxCutRows(set), r.baselineRows(set.SD, set.K, KindRandomContiguous, used), r.baselineRows(set.SD, set.K, KindRandomShuffle, used)}
 		var ests []stats.Estimate
 		for _, c := range conds {
 			if e, ok := conditionMean(c); ok {
@@ -377,7 +391,7 @@ func FigureMaxCutVsRandom(r *CIFARResults) (NamedFigure, bool) {
 		if len(ests) != 3 {
 			continue
 		}
-		cats = append(cats, fmt.Sprintf("K=%d", set.K))
+		cats = append(cats, fmt.Sprintf("K=%d, p=%.2f", set.K, set.SD))
 		for gi, e := range ests {
 			groups[gi].Values = append(groups[gi].Values, 100*e.Value)
 			groups[gi].Lo, groups[gi].Hi = append(groups[gi].Lo, 100*min(e.CI.Lo, e.Value)), append(groups[gi].Hi, 100*max(e.CI.Hi, e.Value))
@@ -392,9 +406,13 @@ func FigureMaxCutVsRandom(r *CIFARResults) (NamedFigure, bool) {
 		if s.Exhaustive {
 			n = fmt.Sprintf("all %d", s.Contiguous)
 		}
-		how = append(how, fmt.Sprintf("K=%d: %s contiguous, %d shuffles", s.K, n, s.Shuffles))
+		steps := ""
+		if s.Steps > 0 {
+			steps = fmt.Sprintf(", every fit %d steps per stage", s.Steps)
+		}
+		how = append(how, fmt.Sprintf("K=%d p=%.2f: %s contiguous, %d shuffles%s", s.K, s.SD, n, s.Shuffles, steps))
 	}
-	p := figures.Bars(fmt.Sprintf("Phase assignment, teacher p=%.2f (%s)", r.BaselineSD, r.Dataset), "Raptor blocks", "top-1 accuracy (%)", cats, groups...)
+	p := figures.Bars(fmt.Sprintf("Phase assignment (%s)", r.Dataset), "Raptor blocks, teacher's SD rate", "top-1 accuracy (%)", cats, groups...)
 	return NamedFigure{Name: "01_maxcut_vs_random", W: 14 * vg.Centimeter, H: 10 * vg.Centimeter, Figure: p,
 		Caption: fmt.Sprintf("Raptor accuracy with the %s phases vs random contiguous and random shuffled phases (paper Fig. 3; %s), on the same %d test images; whiskers: 95%% intervals (Wilson for a single fit, else a two-level bootstrap over fits and images); the random sets leave out the partition equal to the one compared.",
 			r.Method, strings.Join(how, "; "), r.evalImages())}, true
@@ -518,7 +536,7 @@ func (r *CIFARResults) Figures() ([]NamedFigure, error) {
 		return nil, err
 	}
 	for _, f := range []func(*CIFARResults) (NamedFigure, bool){FigureSimilarityVsSD, FigureAccuracyVsSD, FigureBlockIndexVsSD, FigureBoundaryStability,
-		FigureR2VsSD, FigureR2PerLayer, FigureAgreementVsSD, FigureMaxCutVsRandom, FigureLayerSwap, FigureTrainingControls} {
+		FigureR2VsSD, FigureR2PerLayer, FigureAgreementVsSD, FigureMaxCutVsRandom, FigureLayerSwap, FigureTrainingControls, FigureAblation} {
 		if fig, ok := f(r); ok {
 			out = append(out, fig)
 		}
@@ -582,6 +600,8 @@ func (r *CIFARResults) Conclusion() string {
 		}
 		fmt.Fprintf(&b, "- Phases of p=%.2f: %s.\n", t.SD, strings.Join(parts, "; "))
 	}
+	b.WriteString(r.trainingCurveNote())
+	b.WriteString(r.ablationTable())
 	claims := r.Claims()
 	b.WriteString("\n**Verdicts by claim** (computed from the intervals below):\n\n")
 	b.WriteString(ClaimSummary(claims))
@@ -596,4 +616,39 @@ func joinf[T any](xs []T, f func(T) string) string {
 		parts[i] = f(x)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// trainingCurveNote is the accuracy of each control teacher along its training (random init,
+// kept checkpoints, trained) with 95% Wilson intervals, and whether it was still rising at the
+// end: the trained accuracy's interval lies above the last checkpoint's.
+func (r *CIFARResults) trainingCurveNote() string {
+	bySeed := map[int][]Control{}
+	var seeds []int
+	for _, c := range r.Controls {
+		if bySeed[c.Seed] == nil {
+			seeds = append(seeds, c.Seed)
+		}
+		bySeed[c.Seed] = append(bySeed[c.Seed], c)
+	}
+	var b strings.Builder
+	for _, seed := range seeds {
+		cs := bySeed[seed]
+		sort.SliceStable(cs, func(i, j int) bool { return cs[i].Step < cs[j].Step })
+		var parts []string
+		for _, c := range cs {
+			parts = append(parts, fmt.Sprintf("step %d: %.1f%% %s", c.Step, 100*c.Accuracy.Value, pctInterval(c.Accuracy.CI)))
+		}
+		verdict := ""
+		if n := len(cs); n >= 2 {
+			last, prev := cs[n-1].Accuracy, cs[n-2].Accuracy
+			if last.CI.Lo > prev.CI.Hi {
+				verdict = fmt.Sprintf("; **still rising** at the end (the trained interval lies above step %d's): not trained to a plateau", cs[n-2].Step)
+			} else {
+				verdict = fmt.Sprintf("; no rise beyond the intervals after step %d", cs[n-2].Step)
+			}
+		}
+		fmt.Fprintf(&b, "- Training curve of the p=%.2f teacher, seed %d (test accuracy on %d images, 95%% Wilson): %s%s.\n",
+			cs[0].SD, seed, cs[0].Accuracy.N, strings.Join(parts, ", "), verdict)
+	}
+	return b.String()
 }

@@ -83,13 +83,13 @@ func (r *CIFARResults) teacherRows(sd float64) [][]float64 {
 	return out
 }
 
-// baselineRows are the per-image correctness rows of the random fits of a kind at k, leaving out
-// a partition equal to the one being compared with (exclude).
-func (r *CIFARResults) baselineRows(k int, kind, exclude string) [][]float64 {
+// baselineRows are the per-image correctness rows of the baseline fits of a kind at (sd, k),
+// leaving out a partition equal to the one being compared with (exclude).
+func (r *CIFARResults) baselineRows(sd float64, k int, kind, exclude string) [][]float64 {
 	ref := r.evalLabels()
 	var out [][]float64
 	for _, b := range r.Baselines {
-		if b.K == k && b.Kind == kind && b.Partition != exclude {
+		if b.SD == sd && b.K == k && b.Kind == kind && b.Partition != exclude {
 			if row := rowOf(b.Result.Predictions, b.Result.Labels, ref); row != nil {
 				out = append(out, row)
 			}
@@ -245,4 +245,26 @@ func stabilityDiff(a, b []*phases.Stability, fullA, fullB []float64) (stats.Esti
 	}
 	iv.Method = fmt.Sprintf("two-level bootstrap (%d replicates over probe images, %d and %d models)", len(d), len(a), len(b))
 	return stats.Estimate{Value: mean(fullA) - mean(fullB), CI: iv, N: len(d)}, true
+}
+
+// maxCutRows are the rows of the compared (max-cut) phases in a baseline set: the fits made with
+// the set's short recipe when there are any, else the main fits at (sd, k).
+func (r *CIFARResults) maxCutRows(set BaselineSet) [][]float64 {
+	if rows := r.baselineRows(set.SD, set.K, KindMaxCut, "\x00"); len(rows) > 0 {
+		return rows
+	}
+	return r.raptorRows(set.SD, set.K)
+}
+
+// comparedPartition is the partition a baseline set is compared with.
+func (r *CIFARResults) comparedPartition(set BaselineSet) string {
+	for _, b := range r.Baselines {
+		if b.SD == set.SD && b.K == set.K && b.Kind == KindMaxCut {
+			return b.Partition
+		}
+	}
+	if run := r.raptorAt(set.SD, set.K); run != nil {
+		return run.Partition
+	}
+	return ""
 }

@@ -68,6 +68,9 @@ func TestRunCIFARPipeline(t *testing.T) {
 	if claims := res.Claims(); len(claims) == 0 {
 		t.Error("no claims")
 	}
+	if c := res.Conclusion(); !strings.Contains(c, "Training curve of the p=0.00 teacher, seed 1") || !strings.Contains(c, "seed 2") {
+		t.Errorf("the conclusion lacks the training curves of both p=0 teachers:\n%s", c)
+	}
 	for _, run := range append(res.Raptor, res.Baselines...) {
 		if len(run.Result.R2) != m.Depth || len(run.Result.CopyR2) != m.Depth {
 			t.Fatalf("run %+v: R² rows %d, copy-baseline rows %d, want %d", run, len(run.Result.R2), len(run.Result.CopyR2), m.Depth)

@@ -36,6 +36,15 @@ type CIFARPlan struct {
 	// 312,500 steps; runs of a few hundred steps start at 0.1 so the blocks can move at all.
 	RaptorLayerScale float64
 	RaptorSeeds      int // Raptor seeds per teacher and K (0 means 1)
+	// RaptorSweepSDs are the rates whose first teacher gets Raptor at every K of Ks (nil: every
+	// rate); the other rates get RaptorOtherKs only (nil: every K).
+	RaptorSweepSDs []float64
+	RaptorOtherKs  []int
+	// AblationK, when positive, runs the recipe ablation of the paper's Table 1 at this K on the
+	// first rate's teacher (AblationSeeds seeds, 0 means 1): teacher forcing only, + annealing
+	// to autoregressive, + depth scaling, + CLS weighting, + stage 2 (the full recipe).
+	AblationK     int
+	AblationSeeds int
 	// TeacherSeeds is the number of teachers trained per SD rate (0 means 1), differing in the
 	// seed of initialisation, batch order and DropPath; Raptor, swaps and baselines use seed 1,
 	// the teacher-level claims (accuracy, block structure) all of them.
@@ -46,9 +55,16 @@ type CIFARPlan struct {
 	// BaselineMax, when positive, caps the contiguous partitions fit per K (smoke only: the
 	// results then say the baselines are not exhaustive).
 	BaselineMax      int
-	BaselineShuffles int     // random shuffled partitions per K
-	BaselineKs       []int   // the K compared with random phases
-	DynamicsSD       float64 // the teacher notebook 03 analyses
+	BaselineShuffles int   // random shuffled partitions per K
+	BaselineKs       []int // the K compared with random phases
+	// BaselineSDs are the rates whose first teacher is compared with random phases (nil: the
+	// middle rate, BaselineSD).
+	BaselineSDs []float64
+	// BaselineSteps, when positive, is a shorter recipe (stage-1 steps per block and stage-2
+	// steps) for the random-phase comparison; the max-cut phases are then fit again with it, so
+	// both sides of the comparison share one recipe.
+	BaselineSteps int
+	DynamicsSD    float64 // the teacher notebook 03 analyses
 	// PhaseMethod picks the phases Raptor is fit on: MethodBisection (the released solver,
 	// the default) or MethodDP.
 	PhaseMethod    string
@@ -81,15 +97,8 @@ func CIFARPlanFor(level notebook.Level) CIFARPlan {
 			RaptorTrainImages: 50000, RaptorBatch: 64, RaptorLR: 3e-4, RaptorLayerScale: 1e-5,
 			EvalLimit: 10000, RaptorSeeds: 3, TeacherSeeds: 3, BaselineDraws: 10, BaselineShuffles: 10, BaselineKs: []int{2, 3, 4}, DynamicsSD: 0.5,
 			PhaseBootstrap: 1000, NullReplicates: 199, SwapAllSD: true}
-	default: // CPU: about two hours on 2 cores with the pure-Go backend.
-		// No augmentation: with this 936-step recipe, PyTorch (bench/train_torch.py) reaches
-		// 32.9 % test top-1 on the CIFAR-10 stand-in with crop + flip and 38.9 % without, and our
-		// own augmented teacher reached 32.6 %.
-		return CIFARPlan{Scale: level, Model: vit.Tiny(0), SDRates: []float64{0, 0.3, 0.6}, Epochs: 3, NoAugment: true, BatchSize: 64,
-			TrainImages: 20000, TestImages: 2000, ProbeImages: 500, Ks: []int{1, 2, 3, 4}, RaptorSteps: 80,
-			RaptorTrainImages: 2048, RaptorBatch: 32, RaptorLR: 1e-3, RaptorLayerScale: 0.1,
-			EvalLimit: 2000, RaptorSeeds: 2, TeacherSeeds: 2, BaselineDraws: 10, BaselineShuffles: 10, BaselineKs: []int{2, 3}, DynamicsSD: 0,
-			PhaseBootstrap: 200, NullReplicates: 99}
+	default: // CPU: see cpuPlan.
+		return cpuPlan()
 	}
 }
 
