@@ -96,7 +96,7 @@ func analyzeDynamicsFigure(r *AnalyzeResult) (NamedFigure, bool) {
 		return out
 	}
 	left := figures.Lines("Direction convergence", `layer $\ell$ (0 = embedding)`, `$\gamma_\ell$ = cos($x_\ell$, $x_L$)`, series(d.Gamma, 0)...)
-	right := figures.Lines("Angular speed", `block $\ell$ (turn from layer $\ell-1$ to $\ell$)`, `∠($x_{\ell-1}$, $x_\ell$) (degrees)`, series(d.Speed, 1)...)
+	right := figures.Lines("Angular speed", `block $\ell$ (turn from layer $\ell-1$ to $\ell$)`, `angle between $x_{\ell-1}$ and $x_\ell$ (degrees)`, series(d.Speed, 1)...)
 	figures.Math(left, right)
 	if err := figures.CosineAxis(left); err != nil {
 		return NamedFigure{}, false

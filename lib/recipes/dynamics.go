@@ -799,7 +799,7 @@ func AngularDeviationFigure(res *dynamics.SelfCorrectionResult) (*plot.Plot, err
 		series = append(series, s)
 	}
 	p := figures.Lines(fmt.Sprintf("Angular deviation of the perturbed %s along depth (ε = %.2g)", dynGroupName(res.Perturbed), res.Epsilon),
-		"layer m (0 = embedding)", "∠(x′_m, x_m) (degrees)", series...)
+		"layer m (0 = embedding)", "angle between x′_m and x_m (degrees)", series...)
 	p.Y.Min = 0
 	return p, nil
 }
@@ -904,7 +904,7 @@ func HeldOutSpeedFigure(r *DynamicsResult) (*plot.Plot, error) {
 		series = append(series, s)
 	}
 	p := figures.Lines("Angular speed, boundaries chosen on other images", "block l (the step from layer l−1 to layer l)",
-		"angular speed ∠(x_{l−1}, x_l) (degrees)", series...)
+		"angular speed: angle between x_{l−1} and x_l (degrees)", series...)
 	p.Y.Min = 0
 	return p, nil
 }

@@ -90,8 +90,8 @@ func FigureDynamicsComparison(runs []LabeledDynamics) (NamedFigure, bool) {
 	}
 	g1 := figures.Lines("Direction convergence, CLS token", "layer ℓ", `$\gamma_\ell = \cos(x_\ell, x_L)$`, cls...)
 	g2 := figures.Lines("Direction convergence, patch tokens", "layer ℓ", `$\gamma_\ell = \cos(x_\ell, x_L)$`, patches...)
-	s1 := figures.Lines("Angular speed, CLS token", "block ℓ", `∠($x_{\ell-1}$, $x_\ell$) (degrees)`, sCLS...)
-	s2 := figures.Lines("Angular speed, patch tokens", "block ℓ", `∠($x_{\ell-1}$, $x_\ell$) (degrees)`, sPatches...)
+	s1 := figures.Lines("Angular speed, CLS token", "block ℓ", `angle between $x_{\ell-1}$ and $x_\ell$ (degrees)`, sCLS...)
+	s2 := figures.Lines("Angular speed, patch tokens", "block ℓ", `angle between $x_{\ell-1}$ and $x_\ell$ (degrees)`, sPatches...)
 	for _, p := range []*plot.Plot{g1, g2, s1, s2} {
 		figures.Math(p)
 	}

@@ -84,6 +84,9 @@ func CIFARPlanFor(level notebook.Level) CIFARPlan {
 		m.Dim, m.Depth, m.Heads, m.MLPHidden = 32, 6, 2, 64
 		return CIFARPlan{Scale: level, Model: m, SDRates: []float64{0, 0.5}, Epochs: 1, BatchSize: 32,
 			TrainImages: 512, TestImages: 256, ProbeImages: 64, Ks: []int{1, 2, 3}, RaptorSteps: 20,
+			// Every K on the first rate, K=2 on the other (the cpu plan's layout; each fit
+			// compiles its own graphs, seconds each on XLA).
+			RaptorSweepSDs: []float64{0}, RaptorOtherKs: []int{2},
 			RaptorTrainImages: 128, RaptorBatch: 32, RaptorLR: 1e-3, RaptorLayerScale: 0.1,
 			// Few baselines: smoke checks code paths, and on XLA every Raptor fit pays for
 			// compiling its graphs (seconds each).
