@@ -385,3 +385,25 @@ func TestSaveRecordsNoAbsolutePaths(t *testing.T) {
 		t.Errorf("sidecar holds the repository's absolute path:\n%s", raw)
 	}
 }
+
+// TestProvenanceHoldsNoMachinePaths: absolute paths of the machine inside any provenance text
+// keep only their last element; paths under the repository become relative; ratios and units
+// such as "img/s" or "1/2" are left alone.
+func TestProvenanceHoldsNoMachinePaths(t *testing.T) {
+	root, err := notebook.RepoRoot()
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, c := range []struct{ in, want string }{
+		{`xla (xla:cpu - PJRT "cpu" plugin (/root/.local/lib/go-xla/pjrt_c_api_cpu_plugin.so) v0.115)`, `xla (xla:cpu - PJRT "cpu" plugin (pjrt_c_api_cpu_plugin.so) v0.115)`},
+		{"/home/me/data/cifar-100-binary.tar.gz", "cifar-100-binary.tar.gz"},
+		{"cache at " + filepath.Join(root, "data", "cache", "x.json"), "cache at data/cache/x.json"},
+		{"260 img/s, 1/2 of the images, lr=3e-4", "260 img/s, 1/2 of the images, lr=3e-4"},
+		{"dir=/tmp/run/a", "dir=a"},
+	} {
+		got := relativePaths(Provenance{Backend: c.in, Extra: map[string]any{"k": c.in}})
+		if got.Backend != c.want || got.Extra["k"] != c.want {
+			t.Errorf("%q → %q (extra %q), want %q", c.in, got.Backend, got.Extra["k"], c.want)
+		}
+	}
+}

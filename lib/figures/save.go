@@ -104,8 +104,12 @@ func dataSlug(dataset string) string {
 	return out
 }
 
+// machinePath matches an absolute path of two or more elements at the start of a text or after
+// a space, "(", a quote or "=".
+var machinePath = regexp.MustCompile(`(^|[( "'=])/[^\s()"',;:]+/[^\s()"',;:]+`)
+
 // relativePaths rewrites the machine's absolute paths in prov: a path under the repository
-// becomes relative to it, any other absolute path in Extra keeps only its last element. A
+// becomes relative to it, any other absolute path keeps only its last element. A
 // provenance file says what a figure was made from, not where the maker's files were.
 func relativePaths(prov Provenance) Provenance {
 	root, err := notebook.RepoRoot()
@@ -113,7 +117,12 @@ func relativePaths(prov Provenance) Provenance {
 		if err == nil {
 			s = strings.ReplaceAll(s, root+string(filepath.Separator), "")
 		}
-		return s
+		// Any other absolute path inside the text (a plugin library, a home folder) keeps only
+		// its last element.
+		return machinePath.ReplaceAllStringFunc(s, func(m string) string {
+			lead := m[:len(m)-len(strings.TrimLeft(m, "( \"'="))]
+			return lead + filepath.Base(m[len(lead):])
+		})
 	}
 	prov.Dataset, prov.Model, prov.Backend, prov.Notes = strip(prov.Dataset), strip(prov.Model), strip(prov.Backend), strip(prov.Notes)
 	if prov.Extra != nil {
