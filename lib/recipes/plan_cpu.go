@@ -15,7 +15,7 @@ import (
 //
 // Where the time goes: 8 teachers (4 rates × 2 seeds) ≈ 30 min; K = 1..4 with 2 seeds on the
 // p = 0 teacher and K = 3 with 2 seeds on the other rates (14 fits of 1,000 steps) ≈ 45 min;
-// Table 1's ablation at K = 3 with 2 seeds (6 more fits, 4 of them without stage 2) ≈ 12 min;
+// Table 1's ablation at K = 3 with 1 seed (4 more fits without stage 2) ≈ 9 min;
 // the random-phase baselines at K = 2 on the p = 0 teacher with a short recipe (all 11 other
 // contiguous partitions, 10 shuffles and 2 max-cut fits with the same recipe) ≈ 25 min; swaps,
 // controls, phases the rest. A second baseline rate would add ≈ 25 min and does not fit.
@@ -29,7 +29,7 @@ func cpuPlan() CIFARPlan {
 		ProbeImages: 500, EvalLimit: 2000, Ks: []int{1, 2, 3, 4},
 		RaptorSteps: 1000, RaptorTrainImages: 2048, RaptorBatch: 16, RaptorLR: 1e-3, RaptorLayerScale: 0.1, RaptorSeeds: 2,
 		RaptorSweepSDs: []float64{0}, RaptorOtherKs: []int{3},
-		AblationK: 3, AblationSeeds: 2,
+		AblationK: 3, AblationSeeds: 1,
 		BaselineKs: []int{2}, BaselineSDs: []float64{0}, BaselineSteps: 150, BaselineDraws: 10, BaselineShuffles: 10,
 		DynamicsSD: 0, PhaseBootstrap: 200, NullReplicates: 99}
 }
