@@ -302,7 +302,7 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 		}
 		set, err := cached(filepath.Join(r.dir, "single-swaps.json"), func() (*SwapSet, error) {
 			fmt.Fprintf(progress, "layer swaps: p=%.2f: all %d single swaps on %d images\n", r.summary.SD, plan.Model.Depth*(plan.Model.Depth-1), val.Len())
-			return SingleSwaps(b, r.teacher, r.summary.Phases, val, 256)
+			return SingleSwaps(b, r.teacher, r.summary.Phases, val, 256, progress)
 		})
 		if err != nil {
 			return nil, err

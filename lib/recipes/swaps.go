@@ -2,7 +2,9 @@ package recipes
 
 import (
 	"fmt"
+	"io"
 	"slices"
+	"time"
 
 	"github.com/gomlx/gomlx/backends"
 
@@ -112,7 +114,10 @@ type SingleSwap struct {
 }
 
 // SingleSwaps measures, without training, every single layer swap of the teacher on val.
-func SingleSwaps(b backends.Backend, t *TrainedViT, reports []PhaseReport, val *data.Dataset, batch int) (*SwapSet, error) {
+func SingleSwaps(b backends.Backend, t *TrainedViT, reports []PhaseReport, val *data.Dataset, batch int, progress io.Writer) (*SwapSet, error) {
+	if progress == nil {
+		progress = io.Discard
+	}
 	var part phases.Partition
 	k := 0
 	for _, rep := range reports {
@@ -148,7 +153,13 @@ func SingleSwaps(b backends.Backend, t *TrainedViT, reports []PhaseReport, val *
 	}
 	labelOf := part.Labels()
 	set := &SwapSet{Partition: part.String(), K: k, Labels: labels, Teacher: base}
+	began, total := time.Now(), depth*(depth-1)
 	for l := range depth {
+		if l > 0 { // one line per swapped layer, with an ETA from the swaps so far
+			done := l * (depth - 1)
+			left := time.Duration(float64(time.Since(began)) / float64(done) * float64(total-done))
+			fmt.Fprintf(progress, "layer swaps: %d/%d done in %s, ETA %s\n", done, total, time.Since(began).Round(time.Second), left.Round(time.Second))
+		}
 		for o := range depth {
 			if o == l {
 				continue
