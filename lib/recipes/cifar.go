@@ -185,8 +185,9 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 	}
 
 	// Raptor fits run in order of how much they tell, so that a time budget cuts the least
-	// informative ones: the first seed at every K, then layer swaps (no training), then the
-	// other seeds, then the recipe ablation, then the random phases.
+	// informative ones: the first seed at every K, then the first teacher's layer swaps (no
+	// training), then the other seeds, the recipe ablation, the random phases, and the other
+	// teachers' swaps.
 	fitUsed := func(ks func(int) bool, seeds func(uint64) bool) error {
 		for seed := uint64(1); seed <= uint64(max(1, plan.RaptorSeeds)); seed++ {
 			if !seeds(seed) {
@@ -296,19 +297,37 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 	if err := fitUsed(every, first); err != nil {
 		return nil, err
 	}
-	for _, r := range runs {
-		if !slices.Contains(plan.swapSDs(), r.summary.SD) {
-			continue
+	// Every single swap of a teacher (no training, but one graph per swap): the first swap
+	// teacher's now, the others' after the random phases, where a time budget cuts them first.
+	swaps := func(which func(i int) bool) error {
+		for i, sd := range plan.swapSDs() {
+			if !which(i) {
+				continue
+			}
+			for _, r := range runs {
+				if r.summary.SD != sd {
+					continue
+				}
+				path := filepath.Join(r.dir, "single-swaps.json")
+				if _, err := os.Stat(path); err != nil && i > 0 && stop() {
+					res.Skipped = append(res.Skipped, fmt.Sprintf("p=%.2f layer swaps", sd))
+					continue
+				}
+				set, err := cached(path, func() (*SwapSet, error) {
+					fmt.Fprintf(progress, "layer swaps: p=%.2f: all %d single swaps on %d images\n", sd, plan.Model.Depth*(plan.Model.Depth-1), val.Len())
+					return SingleSwaps(b, r.teacher, r.summary.Phases, val, 256, progress)
+				})
+				if err != nil {
+					return err
+				}
+				set.SD = sd
+				res.Swaps = append(res.Swaps, *set)
+			}
 		}
-		set, err := cached(filepath.Join(r.dir, "single-swaps.json"), func() (*SwapSet, error) {
-			fmt.Fprintf(progress, "layer swaps: p=%.2f: all %d single swaps on %d images\n", r.summary.SD, plan.Model.Depth*(plan.Model.Depth-1), val.Len())
-			return SingleSwaps(b, r.teacher, r.summary.Phases, val, 256, progress)
-		})
-		if err != nil {
-			return nil, err
-		}
-		set.SD = r.summary.SD
-		res.Swaps = append(res.Swaps, *set)
+		return nil
+	}
+	if err := swaps(func(i int) bool { return i == 0 }); err != nil {
+		return nil, err
 	}
 	if err := fitUsed(every, func(seed uint64) bool { return seed > 1 }); err != nil {
 		return nil, err
@@ -330,6 +349,9 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 		}
 	}
 	if err := baselines(); err != nil {
+		return nil, err
+	}
+	if err := swaps(func(i int) bool { return i > 0 }); err != nil {
 		return nil, err
 	}
 	controls, err := plan.cachedControls(b, runs[0].teacher, probe, val, runs[0].summary.SD, progress)
