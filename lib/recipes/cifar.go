@@ -341,11 +341,11 @@ func RunCIFAR(b backends.Backend, plan CIFARPlan, splits *data.Splits, progress 
 			mainDir := func(seed uint64) string {
 				return filepath.Join(r.dir, fmt.Sprintf("raptor-k%d-%s-seed%d", rep.K, res.Method, seed))
 			}
-			runs, err := plan.ablation(b, r.teacher, r.caches, r.summary.SD, rep.Used, r.dir, mainDir, stop, &res.Skipped, progress)
+			fits, err := plan.ablation(b, r.teacher, r.caches, r.summary.SD, rep.Used, r.dir, mainDir, stop, &res.Skipped, progress)
 			if err != nil {
 				return nil, err
 			}
-			res.Ablation = runs
+			res.Ablation = fits
 		}
 	}
 	if err := baselines(); err != nil {

@@ -3,7 +3,6 @@ package recipes
 import (
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strings"
 
@@ -57,7 +56,6 @@ func (p CIFARPlan) DynamicsTeachers(b backends.Backend, splits *data.Splits, pro
 // FigureDynamicsComparison draws, for each model, the direction convergence γ_l and the angular
 // speed per block of the CLS and patch tokens (mean ± standard deviation over tokens and images).
 func FigureDynamicsComparison(runs []LabeledDynamics) (NamedFigure, bool) {
-	const deg = 180 / math.Pi
 	build := func(scope dynamics.Scope, speed bool) []figures.Series {
 		var out []figures.Series
 		for i, r := range runs {
@@ -74,7 +72,7 @@ func FigureDynamicsComparison(runs []LabeledDynamics) (NamedFigure, bool) {
 			f := figures.Series{Label: r.Label}
 			dx, scale := 0.08*float64(i), 1.0 // offset so the bars do not overlap
 			if speed {
-				dx, scale = 1+0.08*float64(i), deg // step l is block l+1
+				dx, scale = 1+0.08*float64(i), radToDeg // step l is block l+1
 			}
 			for j, st := range s.Stats {
 				f.X, f.Y, f.Err = append(f.X, float64(s.Layers[j])+dx), append(f.Y, scale*st.Mean), append(f.Err, scale*st.Std)
@@ -132,7 +130,7 @@ func DynamicsComparisonTable(runs []LabeledDynamics) string {
 	}
 	for _, scope := range []dynamics.Scope{dynamics.ScopeCLS, dynamics.ScopePatches} {
 		scope := scope
-		row(fmt.Sprintf("γ rises to 1 (%s): Spearman ρ; S-shaped by AICc", scopeName(scope)), func(s dynamics.Summary) string {
+		row(fmt.Sprintf("γ rises to 1 (%s): Spearman ρ; S-shaped by AICc", dynGroupName(scope)), func(s dynamics.Summary) string {
 			for _, c := range s.Convergence {
 				if c.Scope == scope {
 					return fmt.Sprintf("%s (ρ = %.2f); S-shape: %s", yes(c.Holds), c.Spearman, yes(c.SShaped))
@@ -140,7 +138,7 @@ func DynamicsComparisonTable(runs []LabeledDynamics) string {
 			}
 			return "n/a"
 		})
-		row(fmt.Sprintf("speed changes at the phase boundaries (%s, held-out images)", scopeName(scope)), func(s dynamics.Summary) string {
+		row(fmt.Sprintf("speed changes at the phase boundaries (%s, held-out images)", dynGroupName(scope)), func(s dynamics.Summary) string {
 			var parts []string
 			for _, c := range s.SpeedBoundaries {
 				if c.Scope == scope {
@@ -175,16 +173,4 @@ func DynamicsComparisonTable(runs []LabeledDynamics) string {
 		return fmt.Sprintf("%s (%.3f / %.3f / %.3f)", yes(c.Holds), c.Early, c.Middle, c.Late)
 	})
 	return b.String()
-}
-
-func scopeName(s dynamics.Scope) string {
-	switch s {
-	case dynamics.ScopeCLS:
-		return "CLS"
-	case dynamics.ScopePatches:
-		return "patches"
-	case dynamics.ScopeRegisters:
-		return "registers"
-	}
-	return "all tokens"
 }
