@@ -81,6 +81,9 @@ func Run(b backends.Backend, ctx *context.Context, cfg Config, lossFn LossFn, ba
 				return nil, fmt.Errorf("train %s: cannot resume: %w", cfg.Name, err)
 			}
 			start = step
+			if start < cfg.Steps {
+				fmt.Fprintf(cfg.progress(), "train %s: resuming at step %d of %d from %s\n", cfg.Name, start, cfg.Steps, filepath.Base(latest))
+			}
 		}
 	}
 	if start == 0 {

@@ -137,9 +137,15 @@ func TestResumeMatchesUninterruptedRun(t *testing.T) {
 		t.Fatalf("latest checkpoint after interruption = %q, want step 8", latest)
 	}
 	ctxB := context.New()
-	res, err := Run(b, ctxB, interrupted, ClassifierLoss(tinyModel(t, 0.2), 0.1), batches)
+	var progress strings.Builder
+	resumed := interrupted
+	resumed.Progress = &progress
+	res, err := Run(b, ctxB, resumed, ClassifierLoss(tinyModel(t, 0.2), 0.1), batches)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := "train resume: resuming at step 8 of 12 from " + checkpointName(8); !strings.Contains(progress.String(), want) {
+		t.Errorf("the resumed run's progress does not say where it resumed: want %q in\n%s", want, progress.String())
 	}
 	if res.StartStep != 8 || res.Steps != 12 {
 		t.Fatalf("resumed run went from %d to %d, want 8 to 12", res.StartStep, res.Steps)
