@@ -293,5 +293,35 @@ class Offline(unittest.TestCase):
             self.assertFalse(alive, f"descendant {kid} survived kill_tree")
 
 
+class CommittedNotebooks(unittest.TestCase):
+    """The notebooks make notebooks runs are valid nbformat 4.5: every cell has an id, so nbformat
+    prints no MissingIDFieldWarning into the run's output (a cell added without one did)."""
+
+    CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+    def test_every_cell_has_a_unique_valid_id(self):
+        paths = run_notebooks.default_notebooks()
+        self.assertTrue(paths, "no notebooks found")
+        for path in paths:
+            nb = json.loads(read(path))
+            self.assertGreaterEqual((nb["nbformat"], nb["nbformat_minor"]), (4, 5), path)
+            ids = [c.get("id") for c in nb["cells"]]
+            for i, cid in enumerate(ids):
+                self.assertTrue(cid and self.CELL_ID.match(cid), f"{path}: cell {i + 1} has no valid id ({cid!r})")
+            self.assertEqual(len(set(ids)), len(ids), f"{path}: cell ids repeat")
+
+    def test_validate_gives_no_warning(self):
+        try:
+            import nbformat
+        except ImportError:
+            self.skipTest("nbformat is not installed for this Python")
+        import warnings
+        for path in run_notebooks.default_notebooks():
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                nbformat.validate(nbformat.reads(read(path), as_version=4))
+            self.assertEqual([str(w.message)[:120] for w in caught], [], path)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
