@@ -27,7 +27,9 @@ The per-cell timeout comes from --timeout, else BLOCKREC_CELL_TIMEOUT, else a de
 Progress: each cell is announced as it starts (notebook i/N, cell number, its first line), what
 the cells print (training progress bars included) is streamed to the terminal, a line is printed
 after every minute of silence, and the overall ETA comes from the last run's recorded times
-(<out>/timings.json, per scale). The backend notice every cell's program prints is shown once per
+(<out>/timings.json, per scale), or, for a notebook this checkout has not run yet, from the
+committed times of a first run on a fresh clone (scripts/reference_timings.json, which says what
+machine and data it was measured on). The backend notice every cell's program prints is shown once per
 notebook.
 
 Stopping: Ctrl-C (SIGINT) or SIGTERM kills the running kernel and every process it started,
@@ -164,16 +166,32 @@ BACKEND_NOTICE = re.compile(r"^blockrec: backend .*\n?", re.MULTILINE)
 
 class Progress:
     """What the terminal shows while a notebook runs: cell starts, streamed output, a line after
-    each minute of silence, and the ETA of the whole run."""
+    each minute of silence, and the ETA of the whole run (at each cell start, and every eta_every
+    seconds while a long cell prints its own progress)."""
 
-    def __init__(self, out=None, silence=60):
+    def __init__(self, out=None, silence=60, eta_every=600, tick=5):
         self.out = out or sys.stderr
         self.silence = silence
-        self.last = time.monotonic()
+        self.eta_every = eta_every
+        self.tick = tick
+        self.last = self.last_eta = self.notebook_start = time.monotonic()
         self.where = ""
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.remaining = None  # seconds the rest of the run took last time, or None
+        self.eta_source = "last run's times"  # where remaining comes from
+
+    def start_notebook(self, remaining, eta_source):
+        """A notebook starts: remaining is what it and the ones after it are expected to take."""
+        self.remaining, self.eta_source = remaining, eta_source
+        self.notebook_start = self.last_eta = time.monotonic()
+
+    def eta(self):
+        """", run ETA ~… (source)" from the expected times, or "" when some are unknown."""
+        if self.remaining is None:
+            return ""
+        self.last_eta = time.monotonic()
+        return f", run ETA ~{fmt_time(max(0, self.remaining - (self.last_eta - self.notebook_start)))} ({self.eta_source})"
 
     def write(self, text):
         with self.lock:
@@ -182,10 +200,12 @@ class Progress:
             self.last = time.monotonic()
 
     def heartbeat(self):
-        start = time.monotonic()
-        while not self.stop.wait(5):
-            if time.monotonic() - self.last >= self.silence:
-                self.write(f"run_notebooks: ... still running {self.where} ({fmt_time(time.monotonic() - start)} in this notebook)\n")
+        while not self.stop.wait(self.tick):
+            now = time.monotonic()
+            if now - self.last >= self.silence:
+                self.write(f"run_notebooks: ... still running {self.where} ({fmt_time(now - self.notebook_start)} in this notebook{self.eta()})\n")
+            elif self.eta_every and self.remaining is not None and now - self.last_eta >= self.eta_every:
+                self.write(f"run_notebooks: {self.where}: {fmt_time(now - self.notebook_start)} in this notebook{self.eta()}\n")
 
     def __enter__(self):
         self.thread = threading.Thread(target=self.heartbeat, daemon=True)
@@ -212,6 +232,39 @@ def read_timings(out_dir):
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
+
+
+REFERENCE_TIMINGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_timings.json")
+
+
+def read_reference_timings(path=REFERENCE_TIMINGS):
+    """The committed wall times of a first run on a fresh clone: {"about": what it ran on,
+    <scale>: {<notebook>: seconds}}; {} when the file is missing or unreadable."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def expected_times(names, last, reference):
+    """What each notebook is expected to take: its last recorded time here, else the reference
+    time; returns the list (None where neither is known) and a label of where the times come from."""
+    def seconds(table, name):
+        v = table.get(name) if isinstance(table, dict) else None
+        return v if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 else None
+    times, sources = [], set()
+    for n in names:
+        t = seconds(last, n)
+        if t is not None:
+            sources.add("last run's times")
+        else:
+            t = seconds(reference, n)
+            if t is not None:
+                sources.add("reference times")
+        times.append(t)
+    return times, " and ".join(sorted(sources))
 
 
 def record_timing(out_dir, scale, name, wall):
@@ -420,9 +473,7 @@ def run_one(path, out_dir, timeout, progress=None, label=""):
         if cell_index not in numbers:
             return
         progress.where = f"{label} cell {cell_index}"
-        eta = ""
-        if progress.remaining is not None:
-            eta = f", run ETA ~{fmt_time(max(0, progress.remaining - (time.monotonic() - started)))} (last run's times)"
+        eta = progress.eta()
         progress.write(f"run_notebooks: {label} cell {cell_index} (code {numbers[cell_index]}/{len(code_cells)}): "
                        f"{cell_label(cell)}  [{fmt_time(time.monotonic() - started)} in{eta}]\n")
 
@@ -558,20 +609,24 @@ def run_all(paths, out_dir, timeout, scale, fail_fast):
     limit = f"{timeout} s per cell" if timeout else "no cell timeout"
     log(f"run_notebooks: {len(paths)} notebook(s), BLOCKREC_SCALE={scale}, {limit}, outputs in {out_dir}")
     last = read_timings(out_dir).get(scale, {})
+    reference = read_reference_timings()
     names = [os.path.splitext(os.path.basename(p))[0] for p in paths]
-    known = [last[n] for n in names if isinstance(last.get(n), (int, float))]
+    expected, source = expected_times(names, last, reference.get(scale, {}))
+    known = [t for t in expected if t is not None]
     if known:
         unknown = len(names) - len(known)
-        log(f"run_notebooks: the last run at {scale} took {fmt_time(sum(known))} for these notebooks"
-            + (f" ({unknown} not timed)" if unknown else ""))
+        about = f"; reference: {reference.get('about')}" if "reference" in source and reference.get("about") else ""
+        log(f"run_notebooks: expected time at {scale}: {fmt_time(sum(known))} ({source}{about})"
+            + (f"; {unknown} not timed" if unknown else ""))
     rows, failed = [], 0
     total_start = time.monotonic()
     with Progress() as progress:
         for i, p in enumerate(paths):
             shown = os.path.relpath(p)
-            rest = [last.get(n) for n in names[i:]]
-            progress.remaining = sum(rest) if all(isinstance(r, (int, float)) for r in rest) else None
-            expect = f" (last run {fmt_time(last[names[i]])})" if isinstance(last.get(names[i]), (int, float)) else ""
+            rest = expected[i:]
+            progress.start_notebook(sum(rest) if all(r is not None for r in rest) else None,
+                                    expected_times(names[i:], last, reference.get(scale, {}))[1])
+            expect = f" (expected {fmt_time(expected[i])})" if expected[i] is not None else ""
             log(f"run_notebooks: [{i + 1}/{len(paths)}] running {shown}{expect} ...")
             start = time.monotonic()
             try:

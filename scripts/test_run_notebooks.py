@@ -8,6 +8,7 @@ The end-to-end tests need Jupyter and GoNB (`make setup`). Without them they are
 message, except when CI=true: then they fail, so CI can never pass without running them.
 """
 
+import io
 import json
 import os
 import re
@@ -144,8 +145,8 @@ class EndToEnd(unittest.TestCase):
         timings = json.loads(read(os.path.join(self.out, "timings.json")))
         self.assertGreater(timings["smoke"]["ok"], 0)
         again = self.run_testdata("ok")
-        self.assertIn("the last run at smoke took", again.stderr)
-        self.assertIn("run ETA ~", again.stderr)
+        self.assertRegex(again.stderr, r"expected time at smoke: \S+ \(last run's times\)")
+        self.assertRegex(again.stderr, r"run ETA ~\S+ \(last run's times\)")
 
     def test_signal_stops_everything(self):
         for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
@@ -276,6 +277,70 @@ class Offline(unittest.TestCase):
         with open(os.path.join(out, "timings.json"), "w") as f:
             f.write("{broken")
         self.assertEqual(run_notebooks.read_timings(out), {})
+
+    def test_expected_times_prefer_this_checkout_then_the_reference(self):
+        names = ["00_environment", "01_cifar100", "02_dinov2"]
+        cases = [
+            ({}, {}, [None, None, None], ""),
+            ({"01_cifar100": 100}, {}, [None, 100, None], "last run's times"),
+            ({}, {"00_environment": 10, "01_cifar100": 7000, "02_dinov2": 300}, [10, 7000, 300], "reference times"),
+            ({"01_cifar100": 60}, {"00_environment": 10, "01_cifar100": 7000}, [10, 60, None],
+             "last run's times and reference times"),
+            ({"00_environment": "fast", "01_cifar100": -1}, {"00_environment": True, "02_dinov2": 5}, [None, None, 5],
+             "reference times"),
+            ({}, "not a table", [None, None, None], ""),
+        ]
+        for last, reference, want, source in cases:
+            self.assertEqual(run_notebooks.expected_times(names, last, reference), (want, source), (last, reference))
+
+    def test_progress_eta_counts_from_the_notebook_start(self):
+        out = io.StringIO()
+        p = run_notebooks.Progress(out=out, silence=3600, eta_every=0.2, tick=0.02)
+        self.assertEqual(p.eta(), "", "no ETA without expected times")
+        p.start_notebook(100, "reference times")
+        p.notebook_start -= 30  # the notebook started 30 s ago; the Progress itself earlier
+        self.assertRegex(p.eta(), r"^, run ETA ~1m(10|09)s \(reference times\)$")
+        p.where = "[2/5] 01_cifar100 cell 5"
+        with p:  # a long cell that prints all the time still gets the run's ETA now and then
+            deadline = time.monotonic() + 1
+            while time.monotonic() < deadline:
+                p.write("step\n")
+                time.sleep(0.02)
+        lines = [line for line in out.getvalue().splitlines() if line != "step"]
+        self.assertGreaterEqual(len(lines), 2, out.getvalue())
+        for line in lines:
+            self.assertRegex(line, r"^run_notebooks: \[2/5\] 01_cifar100 cell 5: 3[01]s in this notebook, "
+                                   r"run ETA ~1m(10|09|08)s \(reference times\)$")
+
+    def test_progress_heartbeat_in_silence_counts_from_the_notebook_start(self):
+        out = io.StringIO()
+        p = run_notebooks.Progress(out=out, silence=0.1, eta_every=0, tick=0.02)
+        p.start_notebook(None, "")
+        p.notebook_start -= 125
+        p.where = "[3/5] 02_dinov2 cell 3"
+        with p:
+            time.sleep(0.3)
+        self.assertRegex(out.getvalue(), r"still running \[3/5\] 02_dinov2 cell 3 \(2m0[56]s in this notebook\)\n")
+        self.assertNotIn("ETA", out.getvalue())
+
+    def test_reference_timings_name_real_notebooks_and_are_used(self):
+        ref = run_notebooks.read_reference_timings()
+        self.assertTrue(ref.get("about"), "reference_timings.json says what it was measured on")
+        names = {os.path.splitext(os.path.basename(p))[0] for p in run_notebooks.default_notebooks()}
+        scales = [k for k in ref if k != "about"]
+        self.assertTrue(scales, "no scale in reference_timings.json")
+        for scale in scales:
+            self.assertIn(scale, ("smoke", "cpu", "paper"))
+            self.assertTrue(ref[scale], f"no times at {scale}")
+            for name, seconds in ref[scale].items():
+                self.assertIn(name, names, f"reference_timings.json times {name!r}, which is not a notebook")
+                self.assertIsInstance(seconds, (int, float))
+                self.assertGreater(seconds, 0, name)
+            times, source = run_notebooks.expected_times(sorted(ref[scale]), {}, ref[scale])
+            self.assertNotIn(None, times)
+            self.assertEqual(source, "reference times")
+        missing = os.path.join(tempfile.mkdtemp(), "none.json")
+        self.assertEqual(run_notebooks.read_reference_timings(missing), {})
 
     def test_kill_tree_kills_every_descendant(self):
         # A process in a session of its own whose children sit in yet another group.
