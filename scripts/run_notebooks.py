@@ -45,6 +45,7 @@ It needs Debian's Jupyter packages and GoNB: run scripts/install.sh (or `make se
 import argparse
 import contextlib
 import json
+import math
 import os
 import re
 import shutil
@@ -176,22 +177,33 @@ class Progress:
         self.tick = tick
         self.last = self.last_eta = self.notebook_start = time.monotonic()
         self.where = ""
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # guards the fields below, which the heartbeat thread reads
         self.stop = threading.Event()
-        self.remaining = None  # seconds the rest of the run took last time, or None
-        self.eta_source = "last run's times"  # where remaining comes from
+        self.current = None  # seconds this notebook is expected to take, or None
+        self.after = None  # seconds the notebooks after it are expected to take, or None
+        self.eta_source = "last run's times"  # where those expectations come from
 
-    def start_notebook(self, remaining, eta_source):
-        """A notebook starts: remaining is what it and the ones after it are expected to take."""
-        self.remaining, self.eta_source = remaining, eta_source
-        self.notebook_start = self.last_eta = time.monotonic()
+    def start_notebook(self, current, after, eta_source):
+        """A notebook starts: it is expected to take current seconds and the ones after it after."""
+        with self.lock:
+            self.current, self.after, self.eta_source = current, after, eta_source
+            self.notebook_start = self.last_eta = time.monotonic()
+
+    def known(self):
+        return self.current is not None and self.after is not None
 
     def eta(self):
-        """", run ETA ~… (source)" from the expected times, or "" when some are unknown."""
-        if self.remaining is None:
-            return ""
-        self.last_eta = time.monotonic()
-        return f", run ETA ~{fmt_time(max(0, self.remaining - (self.last_eta - self.notebook_start)))} ({self.eta_source})"
+        """", run ETA ~… (source)" from the expected times, or "" when some are unknown. A notebook
+        past its expected time counts as ending now, and the line says how far over it is."""
+        with self.lock:
+            if not self.known():
+                return ""
+            self.last_eta = time.monotonic()
+            elapsed = self.last_eta - self.notebook_start
+            note = self.eta_source
+            if elapsed > self.current:
+                note += f"; this notebook is {fmt_time(elapsed - self.current)} over its expected {fmt_time(self.current)}"
+            return f", run ETA ~{fmt_time(max(0, self.current - elapsed) + self.after)} ({note})"
 
     def write(self, text):
         with self.lock:
@@ -201,11 +213,12 @@ class Progress:
 
     def heartbeat(self):
         while not self.stop.wait(self.tick):
-            now = time.monotonic()
-            if now - self.last >= self.silence:
-                self.write(f"run_notebooks: ... still running {self.where} ({fmt_time(now - self.notebook_start)} in this notebook{self.eta()})\n")
-            elif self.eta_every and self.remaining is not None and now - self.last_eta >= self.eta_every:
-                self.write(f"run_notebooks: {self.where}: {fmt_time(now - self.notebook_start)} in this notebook{self.eta()}\n")
+            with self.lock:
+                now = time.monotonic()
+                if now - self.last >= self.silence:
+                    self.write(f"run_notebooks: ... still running {self.where} ({fmt_time(now - self.notebook_start)} in this notebook{self.eta()})\n")
+                elif self.eta_every and self.known() and now - self.last_eta >= self.eta_every:
+                    self.write(f"run_notebooks: {self.where}: {fmt_time(now - self.notebook_start)} in this notebook{self.eta()}\n")
 
     def __enter__(self):
         self.thread = threading.Thread(target=self.heartbeat, daemon=True)
@@ -253,7 +266,8 @@ def expected_times(names, last, reference):
     time; returns the list (None where neither is known) and a label of where the times come from."""
     def seconds(table, name):
         v = table.get(name) if isinstance(table, dict) else None
-        return v if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 else None
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+        return v if ok else None
     times, sources = [], set()
     for n in names:
         t = seconds(last, n)
@@ -616,15 +630,15 @@ def run_all(paths, out_dir, timeout, scale, fail_fast):
     if known:
         unknown = len(names) - len(known)
         about = f"; reference: {reference.get('about')}" if "reference" in source and reference.get("about") else ""
-        log(f"run_notebooks: expected time at {scale}: {fmt_time(sum(known))} ({source}{about})"
-            + (f"; {unknown} not timed" if unknown else ""))
+        part = f" for {len(known)} of {len(names)} notebooks" if unknown else ""
+        log(f"run_notebooks: expected time at {scale}: {fmt_time(sum(known))}{part} ({source}{about})")
     rows, failed = [], 0
     total_start = time.monotonic()
     with Progress() as progress:
         for i, p in enumerate(paths):
             shown = os.path.relpath(p)
-            rest = expected[i:]
-            progress.start_notebook(sum(rest) if all(r is not None for r in rest) else None,
+            later = expected[i + 1:]
+            progress.start_notebook(expected[i], sum(later) if all(r is not None for r in later) else None,
                                     expected_times(names[i:], last, reference.get(scale, {}))[1])
             expect = f" (expected {fmt_time(expected[i])})" if expected[i] is not None else ""
             log(f"run_notebooks: [{i + 1}/{len(paths)}] running {shown}{expect} ...")
