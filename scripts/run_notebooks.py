@@ -238,13 +238,18 @@ def fmt_time(seconds):
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
-def read_timings(out_dir):
+def read_json_table(path):
+    """The JSON object in path; {} when the file is missing, unreadable or not an object."""
     try:
-        with open(os.path.join(out_dir, "timings.json"), encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f:
             data = json.load(f)
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
+
+
+def read_timings(out_dir):
+    return read_json_table(os.path.join(out_dir, "timings.json"))
 
 
 REFERENCE_TIMINGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_timings.json")
@@ -253,12 +258,7 @@ REFERENCE_TIMINGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "re
 def read_reference_timings(path=REFERENCE_TIMINGS):
     """The committed wall times of a first run on a fresh clone: {"about": what it ran on,
     <scale>: {<notebook>: seconds}}; {} when the file is missing or unreadable."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
+    return read_json_table(path)
 
 
 def expected_times(names, last, reference):
