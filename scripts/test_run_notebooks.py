@@ -350,6 +350,8 @@ class Offline(unittest.TestCase):
             times, source = run_notebooks.expected_times(sorted(ref[scale]), {}, ref[scale])
             self.assertNotIn(None, times)
             self.assertEqual(source, "reference times")
+        # make notebooks runs at cpu by default: a fresh clone's first run gets an ETA for all of it.
+        self.assertEqual(sorted(ref.get("cpu", {})), sorted(names), "reference times at cpu cover every notebook")
         missing = os.path.join(tempfile.mkdtemp(), "none.json")
         self.assertEqual(run_notebooks.read_reference_timings(missing), {})
 

@@ -4,9 +4,10 @@
 // <dir>/<name>.png, .svg and .pdf, plus a sidecar <name>.json recording what it was made from
 // (data set, scale, model, backend, date, free notes; no absolute paths of the machine). The
 // directory is $BLOCKREC_FIGURES_DIR, else <repo>/figures, except at smoke scale, where it is
-// <repo>/build/figures-smoke so that tests and CI never overwrite real figures, and except that a
-// figure in <repo>/figures made from another data set or at another scale is never replaced: the
-// new one goes to <repo>/build/figures-<scale>-<data set>/ (see DirFor). The scale is the
+// <repo>/build/figures-smoke so that tests and CI never overwrite real figures, and except that
+// <repo>/figures only takes a figure replacing one made from the same data set at the same scale
+// (or a new figure of a notebook whose figures there share both): any other goes to
+// <repo>/build/figures-<scale>-<data set>/ (see DirFor). The scale is the
 // figure's own (Provenance.Scale), filled from BLOCKREC_SCALE only when empty.
 //
 // Plots are gonum.org/v1/plot plots. Lines and Bars build the common kinds; Heatmap draws a

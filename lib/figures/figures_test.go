@@ -315,9 +315,14 @@ func TestDirForKeepsCommittedFigures(t *testing.T) {
 	t.Setenv(notebook.ScaleEnv, "cpu")
 	const standIn = "CIFAR-10 (Krizhevsky 2009), lossy JPEG re-encoding"
 	committed := Provenance{Dataset: standIn, Scale: "cpu"}
+	if got, err := DirFor("01_fig", committed); err != nil || got != filepath.Join(root, "build", "figures-cpu-cifar-10") {
+		t.Fatalf("into an empty figures/, DirFor = %q, %v; want build/figures-cpu-cifar-10", got, err)
+	}
+	t.Setenv(DirEnv, filepath.Join(root, "figures")) // commit the first figure on purpose
 	if _, err := Save(twoLines(), "01_fig", Width, Height, committed); err != nil {
 		t.Fatal(err)
 	}
+	t.Setenv(DirEnv, "")
 	before, _ := os.ReadFile(filepath.Join(root, "figures", "01_fig.png"))
 	if len(before) == 0 {
 		t.Fatal("the first cpu figure was not written to figures/")
@@ -331,7 +336,11 @@ func TestDirForKeepsCommittedFigures(t *testing.T) {
 		{"other data set", "01_fig", Provenance{Dataset: "Fashion-MNIST (Xiao et al. 2017), padded", Scale: "cpu"}, "build/figures-cpu-fashion-mnist"},
 		{"other scale", "01_fig", Provenance{Dataset: standIn, Scale: "paper"}, "build/figures-paper-cifar-10"},
 		{"smoke by its own scale, whatever BLOCKREC_SCALE says", "01_fig", Provenance{Dataset: standIn, Scale: "smoke"}, "build/figures-smoke"},
-		{"a new figure", "01_new", Provenance{Dataset: "synthetic coloured-blob images: x", Scale: "cpu"}, "figures"},
+		{"a new figure of a notebook with committed figures of the same data", "01_new", Provenance{Dataset: standIn + ", test split, 500 images", Scale: "cpu"}, "figures"},
+		{"a new figure of that notebook from other data", "01_new", Provenance{Dataset: "synthetic coloured-blob images: x", Scale: "cpu"}, "build/figures-cpu-synthetic-coloured-blob-images"},
+		{"a new figure of that notebook at another scale", "01_new", Provenance{Dataset: standIn, Scale: "paper"}, "build/figures-paper-cifar-10"},
+		{"a notebook with no committed figures", "02_new", Provenance{Dataset: standIn, Scale: "cpu"}, "build/figures-cpu-cifar-10"},
+		{"a name without a notebook prefix", "new", Provenance{Dataset: standIn, Scale: "cpu"}, "build/figures-cpu-cifar-10"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := DirFor(c.fig, c.prov)
@@ -405,5 +414,34 @@ func TestProvenanceHoldsNoMachinePaths(t *testing.T) {
 		if got.Backend != c.want || got.Extra["k"] != c.want {
 			t.Errorf("%q → %q (extra %q), want %q", c.in, got.Backend, got.Extra["k"], c.want)
 		}
+	}
+}
+
+// TestExportedLineNamesTheFolder: the line under a figure in a notebook says where its files went,
+// relative to the repository when inside it.
+func TestExportedLineNamesTheFolder(t *testing.T) {
+	root := fakeRepo(t)
+	files := func(dir string) []string {
+		var out []string
+		for _, ext := range []string{".png", ".svg", ".pdf", ".json"} {
+			out = append(out, filepath.Join(dir, "01_fig"+ext))
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name  string
+		paths []string
+		want  string
+	}{
+		{"committed folder", files(filepath.Join(root, "figures")), "exported 01_fig (png, svg, pdf, json) to figures/"},
+		{"per data set", files(filepath.Join(root, "build", "figures-cpu-fashion-mnist")), "exported 01_fig (png, svg, pdf, json) to build/figures-cpu-fashion-mnist/"},
+		{"outside the repository", files("/elsewhere/out"), "exported 01_fig (png, svg, pdf, json) to /elsewhere/out/"},
+		{"nothing written", nil, "exported 01_fig"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := exportedLine("01_fig", c.paths); got != c.want {
+				t.Errorf("exportedLine = %q, want %q", got, c.want)
+			}
+		})
 	}
 }

@@ -58,28 +58,54 @@ func dirAt(scale string) (string, error) {
 }
 
 // DirFor is the directory Save writes figure name with provenance prov into. It is Dir at
-// prov.Scale (not at $BLOCKREC_SCALE: a figure goes where its own scale says), except that a
-// figure already in <repo>/figures made from another data set or at another scale is never
-// replaced: the new one goes to <repo>/build/figures-<scale>-<data set>/ instead. Set
-// BLOCKREC_FIGURES_DIR=figures to replace the committed figures on purpose.
+// prov.Scale (not at $BLOCKREC_SCALE: a figure goes where its own scale says), except that
+// <repo>/figures only takes a figure that replaces one made there from the same data set at the
+// same scale, or a new figure of a notebook whose figures there share its data set and scale.
+// Anything else (other data, another scale, a notebook with no committed figures) goes to
+// <repo>/build/figures-<scale>-<data set>/, so a run never silently replaces or adds to the
+// committed figures. Set BLOCKREC_FIGURES_DIR=figures to write there on purpose.
 func DirFor(name string, prov Provenance) (string, error) {
 	dir, err := dirAt(prov.Scale)
 	if err != nil || os.Getenv(DirEnv) != "" || prov.Scale == string(notebook.Smoke) {
 		return dir, err
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, name+".json"))
-	if err != nil {
-		return dir, nil // a new figure
-	}
-	var old sidecar
-	if json.Unmarshal(raw, &old) == nil && old.Scale == prov.Scale && old.Dataset == prov.Dataset {
-		return dir, nil
+	if err == nil {
+		var old sidecar
+		if json.Unmarshal(raw, &old) == nil && old.Scale == prov.Scale && old.Dataset == prov.Dataset {
+			return dir, nil
+		}
+	} else if sameNotebookCommitted(dir, name, prov) {
+		return dir, nil // a new figure of a notebook whose figures here share its data and scale
 	}
 	root, err := notebook.RepoRoot()
 	if err != nil {
 		return "", err
 	}
 	return filepath.Join(root, "build", "figures-"+prov.Scale+"-"+dataSlug(prov.Dataset)), nil
+}
+
+// sameNotebookCommitted reports whether dir already holds a figure of the same notebook as name
+// (the same prefix before the first '_', e.g. "01") made at prov's scale from the same data set
+// (compared by dataSlug, so "CIFAR-10 …, test split" counts as CIFAR-10). A notebook with no
+// figure in dir, or only figures from other data, does not get new figures there.
+func sameNotebookCommitted(dir, name string, prov Provenance) bool {
+	prefix, _, ok := strings.Cut(name, "_")
+	if !ok {
+		return false
+	}
+	sidecars, _ := filepath.Glob(filepath.Join(dir, prefix+"_*.json"))
+	for _, path := range sidecars {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		var old sidecar
+		if json.Unmarshal(raw, &old) == nil && old.Name != "" && old.Scale == prov.Scale && dataSlug(old.Dataset) == dataSlug(prov.Dataset) {
+			return true
+		}
+	}
+	return false
 }
 
 // dataSlug names a data set in a folder name: the start of its provenance, before the first
