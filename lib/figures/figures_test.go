@@ -445,3 +445,42 @@ func TestExportedLineNamesTheFolder(t *testing.T) {
 		})
 	}
 }
+
+// TestSaveKeepsAnUnchangedFigure: saving the same figure with the same provenance again leaves
+// the files (and the recorded date) as they were; any change of provenance or drawing rewrites them.
+func TestSaveKeepsAnUnchangedFigure(t *testing.T) {
+	dir := testDir(t)
+	prov := Provenance{Dataset: "d", Model: "m", Backend: "b", Scale: "cpu", Date: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	if _, err := Save(twoLines(), "same", Width, Height, prov); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := os.ReadFile(filepath.Join(dir, "same.json"))
+	later := prov
+	later.Date = prov.Date.Add(time.Hour)
+	for _, c := range []struct {
+		name    string
+		fig     Figure
+		prov    Provenance
+		rewrite bool
+	}{
+		{"same figure, later date", twoLines(), later, false},
+		{"other notes", twoLines(), Provenance{Dataset: "d", Model: "m", Backend: "b", Scale: "cpu", Notes: "new", Date: later.Date}, true},
+		{"other drawing", Lines("another", "x (unit)", "y (unit)", Series{Label: "s", X: []float64{0, 1}, Y: []float64{1, 0}}), later, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := os.WriteFile(filepath.Join(dir, "same.json"), first, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Save(twoLines(), "same", Width, Height, prov); err != nil { // back to the first drawing
+				t.Fatal(err)
+			}
+			if _, err := Save(c.fig, "same", Width, Height, c.prov); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := os.ReadFile(filepath.Join(dir, "same.json"))
+			if rewritten := !bytes.Equal(got, first); rewritten != c.rewrite {
+				t.Errorf("sidecar rewritten = %v, want %v:\n%s", rewritten, c.rewrite, got)
+			}
+		})
+	}
+}

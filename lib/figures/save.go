@@ -227,6 +227,15 @@ func save(fig Figure, name string, w, h vg.Length, prov Provenance) ([]string, *
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("figures: %w", err)
 	}
+	if unchanged(dir, meta, r) {
+		// The same figure from the same provenance: keep the files (and their date), so a rerun
+		// does not show committed figures as modified.
+		var paths []string
+		for _, ext := range []string{".png", ".svg", ".pdf", ".json"} {
+			paths = append(paths, filepath.Join(dir, name+ext))
+		}
+		return paths, r, nil
+	}
 	var paths []string
 	for _, f := range []struct {
 		ext  string
@@ -239,6 +248,40 @@ func save(fig Figure, name string, w, h vg.Length, prov Provenance) ([]string, *
 		paths = append(paths, p)
 	}
 	return paths, r, nil
+}
+
+// unchanged reports whether dir already holds meta's figure with the same provenance (all but
+// the date) and the same PNG and SVG bytes, and a PDF. The PDF is not compared: it embeds its
+// creation time.
+func unchanged(dir string, meta sidecar, r *rendered) bool {
+	base := filepath.Join(dir, meta.Name)
+	raw, err := os.ReadFile(base + ".json")
+	if err != nil {
+		return false
+	}
+	var old sidecar
+	if json.Unmarshal(raw, &old) != nil {
+		return false
+	}
+	old.Date, meta.Date = time.Time{}, time.Time{}
+	a, errA := json.Marshal(old)
+	b, errB := json.Marshal(meta)
+	if errA != nil || errB != nil || !bytes.Equal(a, b) {
+		return false
+	}
+	if info, err := os.Stat(base + ".pdf"); err != nil || info.Size() == 0 {
+		return false
+	}
+	for _, f := range []struct {
+		ext  string
+		want []byte
+	}{{".png", r.png}, {".svg", r.svg}} {
+		got, err := os.ReadFile(base + f.ext)
+		if err != nil || !bytes.Equal(got, f.want) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkLabels returns an error if a plot of fig lacks an axis label.
