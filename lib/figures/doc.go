@@ -3,10 +3,10 @@
 // Every figure is written by Save (or Show, which also displays it inside a GoNB notebook) as
 // <dir>/<name>.png, .svg and .pdf, plus a sidecar <name>.json recording what it was made from
 // (data set, scale, model, backend, date, free notes; no absolute paths of the machine). The
-// directory is $BLOCKREC_FIGURES_DIR, else <repo>/figures, except at smoke scale, where it is
+// directory is $BLOCKREC_FIGURES_DIR (a relative one from the repository root), else <repo>/figures, except at smoke scale, where it is
 // <repo>/build/figures-smoke so that tests and CI never overwrite real figures, and except that
 // <repo>/figures only takes a figure replacing one made from the same data set at the same scale
-// (or a new figure of a notebook whose figures there share both): any other goes to
+// (or a new figure of a notebook all of whose figures there share both): any other goes to
 // <repo>/build/figures-<scale>-<data set>/ (see DirFor). The scale is the
 // figure's own (Provenance.Scale), filled from BLOCKREC_SCALE only when empty.
 //

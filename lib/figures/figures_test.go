@@ -341,6 +341,11 @@ func TestDirForKeepsCommittedFigures(t *testing.T) {
 		{"a new figure of that notebook at another scale", "01_new", Provenance{Dataset: standIn, Scale: "paper"}, "build/figures-paper-cifar-10"},
 		{"a notebook with no committed figures", "02_new", Provenance{Dataset: standIn, Scale: "cpu"}, "build/figures-cpu-cifar-10"},
 		{"a name without a notebook prefix", "new", Provenance{Dataset: standIn, Scale: "cpu"}, "build/figures-cpu-cifar-10"},
+		{"the same data with details of the images used", "01_fig", Provenance{Dataset: standIn + ", test split, 500 images", Scale: "cpu"}, "figures"},
+		{"another data set with the same name (official CIFAR-10)", "01_fig", Provenance{Dataset: "CIFAR-10 (Krizhevsky 2009), official binary release", Scale: "cpu"}, "build/figures-cpu-cifar-10"},
+		{"a new figure from that other data set", "01_new", Provenance{Dataset: "CIFAR-10 (Krizhevsky 2009), official binary release", Scale: "cpu"}, "build/figures-cpu-cifar-10"},
+		{"a data set whose name only starts like the committed one", "01_new", Provenance{Dataset: standIn + " and more", Scale: "cpu"}, "build/figures-cpu-cifar-10"},
+		{"an empty data set", "01_new", Provenance{Scale: "cpu"}, "build/figures-cpu-unnamed-data"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := DirFor(c.fig, c.prov)
@@ -357,9 +362,39 @@ func TestDirForKeepsCommittedFigures(t *testing.T) {
 	if after, _ := os.ReadFile(filepath.Join(root, "figures", "01_fig.png")); !bytes.Equal(before, after) || !strings.Contains(paths[0], "figures-cpu-fashion-mnist") {
 		t.Errorf("a Fashion-MNIST figure replaced the committed one (written to %v)", paths)
 	}
-	t.Setenv(DirEnv, filepath.Join(root, "figures"))
-	if got, _ := DirFor("01_fig", Provenance{Dataset: "Fashion-MNIST", Scale: "cpu"}); got != filepath.Join(root, "figures") {
-		t.Errorf("with %s set, DirFor = %q", DirEnv, got)
+	// A sidecar that cannot be read sends the figure away; one bad sidecar of a notebook stops
+	// new figures of that notebook too.
+	fig := filepath.Join(root, "figures")
+	for _, c := range []struct{ name, file, content, fig string }{
+		{"a corrupt sidecar of that figure", "01_fig.json", "{not json", "01_fig"},
+		{"a corrupt sidecar of another figure of the notebook", "01_bad.json", "{not json", "01_new"},
+		{"a sidecar without a name", "01_bad.json", `{"dataset": "` + standIn + `", "scale": "cpu"}`, "01_new"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before, _ := os.ReadFile(filepath.Join(fig, c.file))
+			t.Cleanup(func() {
+				if before == nil {
+					os.Remove(filepath.Join(fig, c.file))
+				} else {
+					os.WriteFile(filepath.Join(fig, c.file), before, 0o644)
+				}
+			})
+			if err := os.WriteFile(filepath.Join(fig, c.file), []byte(c.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := DirFor(c.fig, committed); err != nil || got != filepath.Join(root, "build", "figures-cpu-cifar-10") {
+				t.Errorf("DirFor = %q, %v; want build/figures-cpu-cifar-10", got, err)
+			}
+		})
+	}
+	if got, _ := DirFor("01_new", committed); got != fig {
+		t.Errorf("after the clean-ups, a new 01 figure goes to %q, want figures/", got)
+	}
+	for _, set := range []string{filepath.Join(root, "figures"), "figures"} { // relative: from the repository root
+		t.Setenv(DirEnv, set)
+		if got, _ := DirFor("01_fig", Provenance{Dataset: "Fashion-MNIST", Scale: "cpu"}); got != fig {
+			t.Errorf("with %s=%s, DirFor = %q, want %q", DirEnv, set, got, fig)
+		}
 	}
 }
 
@@ -431,15 +466,18 @@ func TestExportedLineNamesTheFolder(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		paths []string
+		kept  bool
 		want  string
 	}{
-		{"committed folder", files(filepath.Join(root, "figures")), "exported 01_fig (png, svg, pdf, json) to figures/"},
-		{"per data set", files(filepath.Join(root, "build", "figures-cpu-fashion-mnist")), "exported 01_fig (png, svg, pdf, json) to build/figures-cpu-fashion-mnist/"},
-		{"outside the repository", files("/elsewhere/out"), "exported 01_fig (png, svg, pdf, json) to /elsewhere/out/"},
-		{"nothing written", nil, "exported 01_fig"},
+		{"committed folder", files(filepath.Join(root, "figures")), false, "exported 01_fig (png, svg, pdf, json) to figures/"},
+		{"per data set", files(filepath.Join(root, "build", "figures-cpu-fashion-mnist")), false, "exported 01_fig (png, svg, pdf, json) to build/figures-cpu-fashion-mnist/"},
+		{"a folder named ..x inside the repository", files(filepath.Join(root, "..x")), false, "exported 01_fig (png, svg, pdf, json) to ..x/"},
+		{"outside the repository", files("/elsewhere/out"), false, "exported 01_fig (png, svg, pdf, json) to /elsewhere/out/"},
+		{"kept as it was", files(filepath.Join(root, "figures")), true, "01_fig unchanged in figures/ (png, svg, pdf, json; same drawing and provenance, files kept)"},
+		{"nothing written", nil, false, "exported 01_fig"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := exportedLine("01_fig", c.paths); got != c.want {
+			if got := exportedLine("01_fig", c.paths, c.kept); got != c.want {
 				t.Errorf("exportedLine = %q, want %q", got, c.want)
 			}
 		})
@@ -457,6 +495,31 @@ func TestSaveKeepsAnUnchangedFigure(t *testing.T) {
 	first, _ := os.ReadFile(filepath.Join(dir, "same.json"))
 	later := prov
 	later.Date = prov.Date.Add(time.Hour)
+	// Kept means every file is untouched, not only the sidecar.
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	for _, ext := range []string{".png", ".svg", ".pdf", ".json"} {
+		if err := os.Chtimes(filepath.Join(dir, "same"+ext), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Save(twoLines(), "same", Width, Height, later); err != nil {
+		t.Fatal(err)
+	}
+	for _, ext := range []string{".png", ".svg", ".pdf", ".json"} {
+		if info, err := os.Stat(filepath.Join(dir, "same"+ext)); err != nil || !info.ModTime().Equal(old) {
+			t.Errorf("same%s was rewritten though the figure did not change (%v)", ext, err)
+		}
+	}
+	// A missing PDF is drawn again.
+	if err := os.Remove(filepath.Join(dir, "same.pdf")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Save(twoLines(), "same", Width, Height, later); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := os.Stat(filepath.Join(dir, "same.pdf")); err != nil || info.Size() == 0 {
+		t.Errorf("a deleted PDF was not written again: %v", err)
+	}
 	for _, c := range []struct {
 		name    string
 		fig     Figure
@@ -482,5 +545,37 @@ func TestSaveKeepsAnUnchangedFigure(t *testing.T) {
 				t.Errorf("sidecar rewritten = %v, want %v:\n%s", rewritten, c.rewrite, got)
 			}
 		})
+	}
+}
+
+// TestCommittedFiguresAreReplacedByTheirOwnRerun: each committed figure in <repo>/figures, saved
+// again from its own provenance, goes back to figures/ (so a rerun on the same data refreshes
+// it), and so does a new figure of its notebook from the same data.
+func TestCommittedFiguresAreReplacedByTheirOwnRerun(t *testing.T) {
+	t.Setenv(DirEnv, "")
+	root, err := notebook.RepoRoot()
+	if err != nil {
+		t.Skip("not inside the repository:", err)
+	}
+	dir := filepath.Join(root, "figures")
+	sidecars, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(sidecars) == 0 {
+		t.Skip("no committed figures")
+	}
+	for _, path := range sidecars {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var old sidecar
+		if err := json.Unmarshal(raw, &old); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		prefix, _, _ := strings.Cut(old.Name, "_")
+		for _, name := range []string{old.Name, prefix + "_not_committed_yet"} {
+			if got, err := DirFor(name, old.Provenance); err != nil || got != dir {
+				t.Errorf("%s from the provenance of %s goes to %q (%v), want figures/", name, filepath.Base(path), got, err)
+			}
+		}
 	}
 }

@@ -3,8 +3,10 @@ package figures
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -44,12 +46,17 @@ func Dir() (string, error) {
 
 // dirAt is Dir for a given scale.
 func dirAt(scale string) (string, error) {
+	root, rootErr := notebook.RepoRoot()
 	if d := os.Getenv(DirEnv); d != "" {
+		// A relative folder is taken from the repository root, not from the working directory
+		// (a notebook kernel runs in notebooks/), so BLOCKREC_FIGURES_DIR=figures means <repo>/figures.
+		if !filepath.IsAbs(d) && rootErr == nil {
+			return filepath.Join(root, d), nil
+		}
 		return filepath.Abs(d)
 	}
-	root, err := notebook.RepoRoot()
-	if err != nil {
-		return "", err
+	if rootErr != nil {
+		return "", rootErr
 	}
 	if scale == string(notebook.Smoke) {
 		return filepath.Join(root, "build", "figures-smoke"), nil
@@ -59,23 +66,25 @@ func dirAt(scale string) (string, error) {
 
 // DirFor is the directory Save writes figure name with provenance prov into. It is Dir at
 // prov.Scale (not at $BLOCKREC_SCALE: a figure goes where its own scale says), except that
-// <repo>/figures only takes a figure that replaces one made there from the same data set at the
-// same scale, or a new figure of a notebook whose figures there share its data set and scale.
-// Anything else (other data, another scale, a notebook with no committed figures) goes to
-// <repo>/build/figures-<scale>-<data set>/, so a run never silently replaces or adds to the
-// committed figures. Set BLOCKREC_FIGURES_DIR=figures to write there on purpose.
+// <repo>/figures only takes a figure that replaces one made there from the same data (see
+// sameData) at the same scale, or a new figure of a notebook all of whose figures there share its
+// data and scale. Anything else (other data, another scale, a notebook with no committed
+// figures, a sidecar that cannot be read) goes to <repo>/build/figures-<scale>-<data set>/, so
+// a run never silently replaces or adds to the committed figures. The model is not compared.
+// Set BLOCKREC_FIGURES_DIR=figures to write there on purpose.
 func DirFor(name string, prov Provenance) (string, error) {
 	dir, err := dirAt(prov.Scale)
 	if err != nil || os.Getenv(DirEnv) != "" || prov.Scale == string(notebook.Smoke) {
 		return dir, err
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, name+".json"))
-	if err == nil {
+	switch {
+	case err == nil:
 		var old sidecar
-		if json.Unmarshal(raw, &old) == nil && old.Scale == prov.Scale && old.Dataset == prov.Dataset {
+		if json.Unmarshal(raw, &old) == nil && old.Scale == prov.Scale && sameData(old.Dataset, prov.Dataset) {
 			return dir, nil
 		}
-	} else if sameNotebookCommitted(dir, name, prov) {
+	case errors.Is(err, fs.ErrNotExist) && sameNotebookCommitted(dir, name, prov):
 		return dir, nil // a new figure of a notebook whose figures here share its data and scale
 	}
 	root, err := notebook.RepoRoot()
@@ -85,27 +94,46 @@ func DirFor(name string, prov Provenance) (string, error) {
 	return filepath.Join(root, "build", "figures-"+prov.Scale+"-"+dataSlug(prov.Dataset)), nil
 }
 
-// sameNotebookCommitted reports whether dir already holds a figure of the same notebook as name
-// (the same prefix before the first '_', e.g. "01") made at prov's scale from the same data set
-// (compared by dataSlug, so "CIFAR-10 …, test split" counts as CIFAR-10). A notebook with no
-// figure in dir, or only figures from other data, does not get new figures there.
+// sameNotebookCommitted reports whether dir holds figures of the same notebook as name (the
+// same prefix before the first '_', e.g. "01") and every one of them was made at prov's scale
+// from the same data (sameData). A notebook with no figure in dir, or one figure from other
+// data or with a sidecar that cannot be read, does not get new figures there.
 func sameNotebookCommitted(dir, name string, prov Provenance) bool {
 	prefix, _, ok := strings.Cut(name, "_")
 	if !ok {
 		return false
 	}
-	sidecars, _ := filepath.Glob(filepath.Join(dir, prefix+"_*.json"))
-	for _, path := range sidecars {
-		raw, err := os.ReadFile(path)
-		if err != nil {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	found := false
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasPrefix(e.Name(), prefix+"_") || !strings.HasSuffix(e.Name(), ".json") {
 			continue
 		}
-		var old sidecar
-		if json.Unmarshal(raw, &old) == nil && old.Name != "" && old.Scale == prov.Scale && dataSlug(old.Dataset) == dataSlug(prov.Dataset) {
-			return true
+		raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return false
 		}
+		var old sidecar
+		if json.Unmarshal(raw, &old) != nil || old.Name == "" || old.Scale != prov.Scale || !sameData(old.Dataset, prov.Dataset) {
+			return false
+		}
+		found = true
 	}
-	return false
+	return found
+}
+
+// sameData reports whether two provenance descriptions name the same data: equal, or one is the
+// other followed by ", " and details of the images used ("CIFAR-10 (…), lossy JPEG re-encoding"
+// and "CIFAR-10 (…), lossy JPEG re-encoding, test split, 500 images" are the same; the official
+// CIFAR-10 release is not the JPEG stand-in).
+func sameData(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	return a != "" && (a == b || strings.HasPrefix(b, a+", "))
 }
 
 // dataSlug names a data set in a folder name: the start of its provenance, before the first
@@ -171,6 +199,7 @@ func relativePaths(prov Provenance) Provenance {
 // rendered holds a figure drawn in every format, ready to write.
 type rendered struct {
 	png, svg, pdf []byte
+	kept          bool // save found the same figure already there and wrote nothing
 }
 
 // WriteAtomic writes data to path through a temporary file and a rename, so that a reader never
@@ -179,7 +208,8 @@ func WriteAtomic(path string, data []byte) error { return writeAtomic(path, data
 
 // Save draws fig at size w × h and writes <DirFor(name, prov)>/<name>.png, .svg, .pdf and the provenance
 // sidecar <name>.json, each atomically (a reader never sees a half-written file). It returns the
-// paths written. Paths of the machine in prov are made relative to the repository. name is lower-case letters, digits, '_' and '-'. Every plot in fig (a *plot.Plot
+// four paths; when that folder already holds the same figure (same provenance but the date, same
+// PNG and SVG) it leaves the files as they are. Paths of the machine in prov are made relative to the repository. name is lower-case letters, digits, '_' and '-'. Every plot in fig (a *plot.Plot
 // or a Panel) must label both axes. prov.Date and an empty prov.Scale are filled in.
 func Save(fig Figure, name string, w, h vg.Length, prov Provenance) ([]string, error) {
 	paths, _, err := save(fig, name, w, h, prov)
@@ -227,25 +257,24 @@ func save(fig Figure, name string, w, h vg.Length, prov Provenance) ([]string, *
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("figures: %w", err)
 	}
+	paths := []string{filepath.Join(dir, name+".png"), filepath.Join(dir, name+".svg"),
+		filepath.Join(dir, name+".pdf"), filepath.Join(dir, name+".json")}
 	if unchanged(dir, meta, r) {
 		// The same figure from the same provenance: keep the files (and their date), so a rerun
 		// does not show committed figures as modified.
-		var paths []string
-		for _, ext := range []string{".png", ".svg", ".pdf", ".json"} {
-			paths = append(paths, filepath.Join(dir, name+ext))
-		}
+		r.kept = true
 		return paths, r, nil
 	}
-	var paths []string
+	// The PDF goes first and the sidecar last: a save cut short leaves a PNG or sidecar that
+	// differs from the new one, so the next save rewrites everything (unchanged never keeps a
+	// stale PDF, which it cannot compare).
 	for _, f := range []struct {
-		ext  string
+		path string
 		data []byte
-	}{{".png", r.png}, {".svg", r.svg}, {".pdf", r.pdf}, {".json", append(js, '\n')}} {
-		p := filepath.Join(dir, name+f.ext)
-		if err := writeAtomic(p, f.data); err != nil {
-			return paths, nil, fmt.Errorf("figures: %w", err)
+	}{{paths[2], r.pdf}, {paths[0], r.png}, {paths[1], r.svg}, {paths[3], append(js, '\n')}} {
+		if err := writeAtomic(f.path, f.data); err != nil {
+			return nil, nil, fmt.Errorf("figures: %w", err)
 		}
-		paths = append(paths, p)
 	}
 	return paths, r, nil
 }

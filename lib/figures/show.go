@@ -20,26 +20,30 @@ func Show(fig Figure, name string, w, h vg.Length, prov Provenance) ([]string, e
 	}
 	if gonbui.IsNotebook {
 		gonbui.DisplayPNG(r.png)
-		fmt.Println(exportedLine(name, paths))
+		fmt.Println(exportedLine(name, paths, r.kept))
 	}
 	return paths, nil
 }
 
-// exportedLine is "exported NAME (png, svg, pdf, json) to DIR/", DIR relative to the repository
-// root when it is inside it.
-func exportedLine(name string, paths []string) string {
+// exportedLine is "exported NAME (png, svg, pdf, json) to DIR/", or "NAME unchanged in DIR/
+// (…)" when save kept the files already there, DIR relative to the repository root when it is
+// inside it.
+func exportedLine(name string, paths []string, kept bool) string {
 	if len(paths) == 0 {
 		return "exported " + name
 	}
 	dir := filepath.Dir(paths[0])
 	if root, err := notebook.RepoRoot(); err == nil {
-		if rel, err := filepath.Rel(root, dir); err == nil && !strings.HasPrefix(rel, "..") {
+		if rel, err := filepath.Rel(root, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 			dir = rel
 		}
 	}
 	var kinds []string
 	for _, p := range paths {
 		kinds = append(kinds, strings.TrimPrefix(filepath.Ext(p), "."))
+	}
+	if kept {
+		return fmt.Sprintf("%s unchanged in %s/ (%s; same drawing and provenance, files kept)", name, dir, strings.Join(kinds, ", "))
 	}
 	return fmt.Sprintf("exported %s (%s) to %s/", name, strings.Join(kinds, ", "), dir)
 }
