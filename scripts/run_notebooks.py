@@ -261,24 +261,33 @@ def read_reference_timings(path=REFERENCE_TIMINGS):
     return read_json_table(path)
 
 
-def expected_times(names, last, reference):
+def expected_times_each(names, last, reference):
     """What each notebook is expected to take: its last recorded time here, else the reference
-    time; returns the list (None where neither is known) and a label of where the times come from."""
+    time; returns the times (None where neither is known) and, for each, where it comes from
+    ("last run's times", "reference times" or None)."""
     def seconds(table, name):
         v = table.get(name) if isinstance(table, dict) else None
         ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
         return v if ok else None
-    times, sources = [], set()
+    times, sources = [], []
     for n in names:
-        t = seconds(last, n)
-        if t is not None:
-            sources.add("last run's times")
-        else:
-            t = seconds(reference, n)
-            if t is not None:
-                sources.add("reference times")
+        t, source = seconds(last, n), "last run's times"
+        if t is None:
+            t, source = seconds(reference, n), "reference times"
         times.append(t)
-    return times, " and ".join(sorted(sources))
+        sources.append(source if t is not None else None)
+    return times, sources
+
+
+def source_label(sources):
+    """One label for where a list of expected times comes from ("" when from nowhere)."""
+    return " and ".join(sorted({s for s in sources if s}))
+
+
+def expected_times(names, last, reference):
+    """expected_times_each, with one label of where all the times come from."""
+    times, sources = expected_times_each(names, last, reference)
+    return times, source_label(sources)
 
 
 def record_timing(out_dir, scale, name, wall):
@@ -625,7 +634,8 @@ def run_all(paths, out_dir, timeout, scale, fail_fast):
     last = read_timings(out_dir).get(scale, {})
     reference = read_reference_timings()
     names = [os.path.splitext(os.path.basename(p))[0] for p in paths]
-    expected, source = expected_times(names, last, reference.get(scale, {}))
+    expected, sources = expected_times_each(names, last, reference.get(scale, {}))
+    source = source_label(sources)
     known = [t for t in expected if t is not None]
     if known:
         unknown = len(names) - len(known)
@@ -639,7 +649,7 @@ def run_all(paths, out_dir, timeout, scale, fail_fast):
             shown = os.path.relpath(p)
             later = expected[i + 1:]
             progress.start_notebook(expected[i], sum(later) if all(r is not None for r in later) else None,
-                                    expected_times(names[i:], last, reference.get(scale, {}))[1])
+                                    source_label(sources[i:]))
             expect = f" (expected {fmt_time(expected[i])})" if expected[i] is not None else ""
             log(f"run_notebooks: [{i + 1}/{len(paths)}] running {shown}{expect} ...")
             start = time.monotonic()

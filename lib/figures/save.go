@@ -77,11 +77,10 @@ func DirFor(name string, prov Provenance) (string, error) {
 	if err != nil || os.Getenv(DirEnv) != "" || prov.Scale == string(notebook.Smoke) {
 		return dir, err
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, name+".json"))
+	old, err := readSidecar(filepath.Join(dir, name+".json"))
 	switch {
 	case err == nil:
-		var old sidecar
-		if json.Unmarshal(raw, &old) == nil && old.Scale == prov.Scale && sameData(old.Dataset, prov.Dataset) {
+		if old.madeFrom(prov) {
 			return dir, nil
 		}
 	case errors.Is(err, fs.ErrNotExist) && sameNotebookCommitted(dir, name, prov):
@@ -112,17 +111,32 @@ func sameNotebookCommitted(dir, name string, prov Provenance) bool {
 		if e.IsDir() || !strings.HasPrefix(e.Name(), prefix+"_") || !strings.HasSuffix(e.Name(), ".json") {
 			continue
 		}
-		raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return false
-		}
-		var old sidecar
-		if json.Unmarshal(raw, &old) != nil || old.Name == "" || old.Scale != prov.Scale || !sameData(old.Dataset, prov.Dataset) {
+		old, err := readSidecar(filepath.Join(dir, e.Name()))
+		if err != nil || old.Name == "" || !old.madeFrom(prov) {
 			return false
 		}
 		found = true
 	}
 	return found
+}
+
+// readSidecar reads the provenance sidecar at path; the error wraps fs.ErrNotExist when there is none.
+func readSidecar(path string) (sidecar, error) {
+	var s sidecar
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return s, err
+	}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return s, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// madeFrom reports whether the figure of this sidecar was made at prov's scale from the same
+// data (sameData).
+func (s sidecar) madeFrom(prov Provenance) bool {
+	return s.Scale == prov.Scale && sameData(s.Dataset, prov.Dataset)
 }
 
 // sameData reports whether two provenance descriptions name the same data: equal, or one is the
@@ -284,12 +298,8 @@ func save(fig Figure, name string, w, h vg.Length, prov Provenance) ([]string, *
 // creation time.
 func unchanged(dir string, meta sidecar, r *rendered) bool {
 	base := filepath.Join(dir, meta.Name)
-	raw, err := os.ReadFile(base + ".json")
+	old, err := readSidecar(base + ".json")
 	if err != nil {
-		return false
-	}
-	var old sidecar
-	if json.Unmarshal(raw, &old) != nil {
 		return false
 	}
 	old.Date, meta.Date = time.Time{}, time.Time{}
